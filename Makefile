@@ -1,0 +1,71 @@
+# Certification support bot: every CI step is a target here. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV       := .venv
+BIN        := $(VENV)/bin
+RASA       := $(BIN)/rasa
+SPACY_DIR  := var/spacy/en_certbot
+MODEL      := models/certbot.tar.gz
+BOT_PORT     ?= 5005
+ACTIONS_PORT ?= 5055
+# No telemetry, quiet TensorFlow, no network at run time.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export PYTHONWARNINGS := ignore::DeprecationWarning
+export HF_HUB_OFFLINE := 1
+
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_DIR)/meta.json
+
+.PHONY: help setup train run test lint validate pytest test-stories eval data clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed $(SPACY_DIR)/meta.json var/.keep ## create .venv (Python 3.10), install pinned deps, build the spaCy pipeline
+
+$(VENV)/.installed: requirements.txt requirements.lock
+	@python=$$(scripts/find-python.sh) && echo "Using $$python" && \
+	  { [ -x $(BIN)/python ] || "$$python" -m venv $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade pip==24.0
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
+	@touch $@
+
+$(SPACY_DIR)/meta.json: $(VENV)/.installed certbot/spacy_pipeline.py
+	$(BIN)/python -m certbot.spacy_pipeline $(SPACY_DIR)
+
+var/.keep:
+	@mkdir -p var models && touch $@
+
+train: $(MODEL) ## train the model if data, domain or config changed since the last one
+
+$(MODEL): $(TRAINING_INPUTS) | setup
+	$(RASA) train --fixed-model-name certbot --out models
+
+run: setup $(MODEL) ## start the action server and the bot (REST + socket.io) on ports 5005/5055
+	@BOT_PORT=$(BOT_PORT) ACTIONS_PORT=$(ACTIONS_PORT) scripts/run.sh $(MODEL)
+
+validate: setup ## rasa data validate --fail-on-warnings
+	$(RASA) data validate --fail-on-warnings
+
+lint: setup ## ruff (lint and format check)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+pytest: setup $(MODEL) ## unit and integration tests (starts real bot and action servers)
+	$(BIN)/python -m pytest -q
+
+test-stories: setup $(MODEL) ## rasa test on the test stories, failing on any wrong prediction
+	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results/stories
+
+eval: setup $(MODEL) ## held-out NLU accuracy and CLINC150 off-topic false answers, with the gates
+	$(BIN)/python -m certbot.evaluate --model $(MODEL) --out var/results/eval
+
+test: lint validate pytest test-stories eval ## everything CI runs
+
+data: setup ## regenerate the CLINC150-derived files from ../shared/data/clinc150
+	$(BIN)/python -m certbot.clinc
+
+clean: ## remove trained models, results and the built spaCy pipeline (keeps conversations)
+	rm -rf models var/spacy var/results

@@ -1,0 +1,1 @@
+"""Custom actions of the certification bot, run by `rasa run actions`."""

@@ -1,0 +1,80 @@
+"""Low-confidence messages: suggest what the visitor may have meant, then offer a person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.questions import FAQ_QUESTIONS, INTENT_SUGGESTIONS
+
+MAX_SUGGESTIONS = 3
+MIN_CONFIDENCE = 0.05
+NONE_OF_THESE = {"title": "None of these", "payload": "/deny"}
+_SILENT_ACTIONS = {"action_listen", "action_extract_slots", "action_unlikely_intent"}
+
+
+def suggestions(parse_data: dict[str, Any]) -> list[dict[str, str]] | None:
+    """Buttons for the most likely meanings of a message, best first.
+
+    Returns None when the likeliest meaning is off-topic: the bot then declines
+    instead of suggesting certification questions.
+    """
+    ranking = [
+        item for item in parse_data.get("intent_ranking", []) if item["name"] != "nlu_fallback"
+    ]
+    if not ranking or ranking[0]["name"] == "out_of_scope":
+        return None
+    buttons: list[dict[str, str]] = []
+    for item in ranking:
+        if item["confidence"] < MIN_CONFIDENCE:
+            break
+        if item["name"] == "faq":
+            selector = parse_data.get("response_selector", {}).get("faq", {})
+            for answer in selector.get("ranking", []):
+                question = FAQ_QUESTIONS.get(answer["intent_response_key"])
+                if question and answer["confidence"] >= MIN_CONFIDENCE:
+                    buttons.append({"title": question, "payload": question})
+        elif item["name"] in INTENT_SUGGESTIONS:
+            title, payload = INTENT_SUGGESTIONS[item["name"]]
+            buttons.append({"title": title, "payload": payload})
+    return buttons[:MAX_SUGGESTIONS]
+
+
+def previous_bot_action(tracker: Tracker) -> str | None:
+    """Name of the last action the bot ran before the latest visitor message."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                continue
+            seen_user = True
+        elif (
+            seen_user
+            and event.get("event") == "action"
+            and event.get("name") not in _SILENT_ACTIONS
+        ):
+            return event.get("name")
+    return None
+
+
+class ActionDidYouMean(Action):
+    """Two-stage fallback: first "did you mean ...?", then the offer of a person."""
+
+    def name(self) -> str:
+        return "action_did_you_mean"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if previous_bot_action(tracker) == self.name():
+            return [FollowupAction("utter_offer_contact")]
+        buttons = suggestions(tracker.latest_message)
+        if buttons is None:
+            return [FollowupAction("utter_out_of_scope")]
+        if not buttons:
+            return [FollowupAction("utter_default")]
+        dispatcher.utter_message(response="utter_did_you_mean", buttons=[*buttons, NONE_OF_THESE])
+        return []

@@ -1,0 +1,1 @@
+"""Shared code of the certification bot: spaCy pipeline, CLINC150 data, evaluation."""

@@ -1,0 +1,205 @@
+"""Measure the trained bot's NLU and enforce the quality gates (`make eval`).
+
+1. Held-out intent accuracy on `tests/nlu/test_nlu.yml` (never used for training):
+   per-intent precision / recall / F1 and the most frequent confusions.
+2. CLINC150 `test` + `oos_test` (5,500 off-topic queries): the share that would get a
+   certification answer instead of a decline.
+
+A message is scored by what the bot would do with it: an FAQ is identified by its full
+retrieval intent ("faq/who_certifies"); a low-confidence message whose likeliest intent
+is out_of_scope is declined (see actions/fallback.py), so it counts as out_of_scope;
+other low-confidence messages get "did you mean" and count as `nlu_fallback`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from certbot.clinc import EVALUATION_FILE, OVERLAPPING_INTENTS, evaluation_queries, load
+
+HELD_OUT_FILE = Path("tests/nlu/test_nlu.yml")
+MIN_ACCURACY = 0.95
+MAX_OFF_TOPIC_ANSWERED = 0.01
+# Outcomes that give a visitor certification content (an answer or the hand-over offer).
+DOMAIN_INTENTS = ("ask_quote", "request_human")
+
+
+def outcome(parse: dict[str, Any]) -> str:
+    """The label of what the bot does with a parsed message."""
+    intent = parse["intent"]
+    name = intent.get("name") or "nlu_fallback"
+    if name == "faq":
+        return intent.get("full_retrieval_intent_name") or "faq"
+    if name == "nlu_fallback":
+        ranking = [i for i in parse.get("intent_ranking", []) if i["name"] != "nlu_fallback"]
+        if ranking and ranking[0]["name"] == "out_of_scope":
+            return "out_of_scope"
+    return name
+
+
+def gives_domain_answer(label: str) -> bool:
+    """True when the outcome answers with certification content."""
+    return label.startswith("faq/") or label in DOMAIN_INTENTS
+
+
+def load_held_out(path: Path = HELD_OUT_FILE) -> list[tuple[str, str]]:
+    """(text, intent) pairs of a Rasa YAML NLU file without entity annotations."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pairs = []
+    for block in document["nlu"]:
+        for line in block["examples"].splitlines():
+            text = line.strip()
+            if text.startswith("- "):
+                pairs.append((text[2:].strip(), block["intent"]))
+    return pairs
+
+
+def per_intent_scores(gold: list[str], predicted: list[str]) -> dict[str, dict[str, float]]:
+    """Precision, recall, F1 and support for every gold intent."""
+    scores = {}
+    for label in sorted(set(gold)):
+        tp = sum(g == p == label for g, p in zip(gold, predicted, strict=True))
+        fp = sum(p == label != g for g, p in zip(gold, predicted, strict=True))
+        support = gold.count(label)
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / support
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        scores[label] = {"precision": precision, "recall": recall, "f1": f1, "support": support}
+    return scores
+
+
+async def parse_all(model: Path, texts: list[str]) -> list[dict[str, Any]]:
+    """Parse every text with the trained model, in-process."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    return [await agent.parse_message(text) for text in texts]
+
+
+def held_out_report(pairs: list[tuple[str, str]], parses: list[dict]) -> dict[str, Any]:
+    """Accuracy, per-intent scores and confusions on the held-out set."""
+    gold = [intent for _, intent in pairs]
+    predicted = [outcome(p) for p in parses]
+    confusions = Counter((g, p) for g, p in zip(gold, predicted, strict=True) if g != p)
+    errors = [
+        {"text": text, "gold": g, "predicted": p}
+        for (text, g), p in zip(pairs, predicted, strict=True)
+        if g != p
+    ]
+    return {
+        "examples": len(gold),
+        "accuracy": sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold),
+        "per_intent": per_intent_scores(gold, predicted),
+        "top_confusions": [
+            {"gold": g, "predicted": p, "count": n} for (g, p), n in confusions.most_common(10)
+        ],
+        "errors": errors,
+    }
+
+
+def clinc_report(queries: list[tuple[str, str]], parses: list[dict]) -> dict[str, Any]:
+    """How the bot treats CLINC150's held-out off-topic queries."""
+    counts: Counter[str] = Counter()
+    answered = []
+    for (text, label), parse in zip(queries, parses, strict=True):
+        result = outcome(parse)
+        if gives_domain_answer(result):
+            counts["certification answer"] += 1
+            answered.append({"text": text, "clinc_label": label, "bot": result})
+        elif result == "out_of_scope":
+            counts["declined"] += 1
+        elif result == "nlu_fallback":
+            counts["did you mean"] += 1
+        elif OVERLAPPING_INTENTS.get(label) == result:
+            counts["small talk, as intended"] += 1
+        else:
+            counts["other small talk"] += 1
+    return {
+        "queries": len(queries),
+        "outcomes": dict(counts),
+        "certification_answer_rate": counts["certification answer"] / len(queries),
+        "certification_answers": answered,
+    }
+
+
+def print_summary(report: dict[str, Any]) -> None:
+    """Human-readable summary on stdout."""
+    held = report["held_out"]
+    print(f"\nNLU test set {report['nlu_file']}: {held['examples']} examples")
+    print(f"{'intent':32} {'prec':>6} {'recall':>6} {'f1':>6} {'n':>4}")
+    for label, s in held["per_intent"].items():
+        print(
+            f"{label:32} {s['precision']:6.2f} {s['recall']:6.2f} {s['f1']:6.2f} {s['support']:4}"
+        )
+    print(f"accuracy: {held['accuracy']:.1%} (gate >= {MIN_ACCURACY:.0%})")
+    for c in held["top_confusions"]:
+        print(f"  confused {c['gold']} -> {c['predicted']}: {c['count']}")
+    clinc = report["clinc150"]
+    print(f"\nCLINC150 test + oos_test: {clinc['queries']} off-topic queries")
+    for name, n in sorted(clinc["outcomes"].items()):
+        print(f"  {name:26} {n:5}  ({n / clinc['queries']:.2%})")
+    print(
+        f"certification answers: {clinc['certification_answer_rate']:.2%} "
+        f"(gate <= {MAX_OFF_TOPIC_ANSWERED:.0%})"
+    )
+    print(f"\nparse time: {report['parse_seconds']:.1f} s for {report['messages']} messages")
+    if report.get("training_seconds") is not None:
+        print(f"training time of this model: {report['training_seconds']:.0f} s")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Evaluate a model, write the JSON report, exit 1 when a gate fails."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=Path("models/certbot.tar.gz"))
+    parser.add_argument("--out", type=Path, default=Path("var/results/eval"))
+    parser.add_argument(
+        "--nlu",
+        type=Path,
+        default=HELD_OUT_FILE,
+        help="labelled test file (tests/nlu/dev_nlu.yml is the tuning set)",
+    )
+    args = parser.parse_args(argv)
+
+    pairs = load_held_out(args.nlu)
+    queries = evaluation_queries(load(EVALUATION_FILE))
+    texts = [t for t, _ in pairs] + [t for t, _ in queries]
+    started = time.perf_counter()
+    parses = asyncio.run(parse_all(args.model, texts))
+    elapsed = time.perf_counter() - started
+
+    timing = args.model.with_suffix("").with_suffix(".train-seconds")
+    report = {
+        "model": str(args.model),
+        "nlu_file": str(args.nlu),
+        "held_out": held_out_report(pairs, parses[: len(pairs)]),
+        "clinc150": clinc_report(queries, parses[len(pairs) :]),
+        "messages": len(texts),
+        "parse_seconds": elapsed,
+        "training_seconds": float(timing.read_text()) if timing.exists() else None,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    print_summary(report)
+    print(f"full report: {args.out / 'report.json'}")
+
+    failures = []
+    if report["held_out"]["accuracy"] < MIN_ACCURACY:
+        failures.append("held-out accuracy below the gate")
+    if report["clinc150"]["certification_answer_rate"] > MAX_OFF_TOPIC_ANSWERED:
+        failures.append("too many off-topic queries get a certification answer")
+    for failure in failures:
+        print(f"GATE FAILED: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""NLU fallback for an uncertain FAQ answer.
+
+Rasa's `FallbackClassifier` only looks at intent confidence: "certification" is surely an
+FAQ (intent `faq` at 0.99) but the `ResponseSelector` cannot tell which one (0.23 / 0.15 /
+0.14) and would answer the likeliest at random. This component turns such messages into
+`nlu_fallback`, so the visitor gets "did you mean ...?" with the candidate questions.
+Place it after the ResponseSelector in config.yml.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.training_data.message import Message
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class ResponseSelectorFallback(GraphComponent, IntentClassifier):
+    """Predicts `nlu_fallback` when the selected FAQ answer's confidence is low."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        """Retrieval intent to watch and the minimum confidence of its answer."""
+        return {"retrieval_intent": "faq", "threshold": 0.4}
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        """Keep the configuration."""
+        self.retrieval_intent = config["retrieval_intent"]
+        self.threshold = config["threshold"]
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ResponseSelectorFallback:
+        """Create the component from its configuration."""
+        return cls(config)
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        """Replace an uncertain FAQ prediction by `nlu_fallback`, keeping the rankings."""
+        for message in messages:
+            intent = message.get("intent") or {}
+            if intent.get("name") != self.retrieval_intent:
+                continue
+            selector = (message.get("response_selector") or {}).get(self.retrieval_intent, {})
+            confidence = selector.get("response", {}).get("confidence", 1.0)
+            if confidence < self.threshold:
+                fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": confidence}
+                message.set("intent", fallback, add_to_output=True)
+                message.set(
+                    "intent_ranking", [fallback, *(message.get("intent_ranking") or [])],
+                    add_to_output=True,
+                )  # fmt: skip
+        return messages

@@ -1,0 +1,111 @@
+"""Real servers for integration tests: `rasa run actions` and `rasa run` on free ports,
+with a SQLite tracker store in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "certbot.tar.gz"
+RASA = str(Path(sys.executable).parent / "rasa")
+STARTUP_SECONDS = 240
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A child process serving HTTP on a port, logging to a file."""
+
+    def __init__(self, args: list[str], port: int, log: Path, ready_path: str) -> None:
+        self.args, self.port, self.log, self.ready_path = args, port, log, ready_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.args[:3]} exited; see {self.log}")
+            try:
+                requests.get(self.url + self.ready_path, timeout=2)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.5)
+        raise RuntimeError(f"{self.args[:3]} not ready after {STARTUP_SECONDS}s; see {self.log}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Bot:
+    """The bot and its action server, talked to over the REST channel."""
+
+    def __init__(self, workdir: Path) -> None:
+        actions_port, bot_port = free_port(), free_port()
+        self.db = workdir / "conversations.db"
+        endpoints = workdir / "endpoints.yml"
+        endpoints.write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
+            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {self.db}\n"
+        )
+        self.actions = Server(
+            [RASA, "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+            actions_port,
+            workdir / "actions.log",
+            "/health",
+        )
+        self.rasa = Server(
+            [RASA, "run", "--model", str(MODEL), "--port", str(bot_port),
+             "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
+            bot_port,
+            workdir / "rasa.log",
+            "/",
+        )  # fmt: skip
+
+    @property
+    def webhook(self) -> str:
+        return self.rasa.url + "/webhooks/rest/webhook"
+
+    def say(self, sender: str, text: str) -> list[dict]:
+        """Send a visitor message; return the bot's replies."""
+        response = requests.post(self.webhook, json={"sender": sender, "message": text}, timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory: pytest.TempPathFactory):
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` (make test does it)")
+    running = Bot(tmp_path_factory.mktemp("bot"))
+    running.actions.start()
+    running.rasa.start()
+    yield running
+    running.rasa.stop()
+    running.actions.stop()

@@ -1,0 +1,237 @@
+"""Conversations over the REST channel with a real bot, action server and SQLite store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+
+import pytest
+import requests
+
+from tests.integration.responses import is_response
+
+TOPICS = [
+    ("can ISO certify my company?", "utter_faq/iso_certifies"),
+    ("who actually issues the certificates then", "utter_faq/who_certifies"),
+    ("what is ISO exactly", "utter_faq/what_is_iso"),
+    ("what does conformity assessment mean", "utter_faq/conformity_assessment"),
+    ("can a testing laboratory check my product against an ISO standard",
+     "utter_faq/labs_and_bodies"),
+    ("do national standards bodies certify companies", "utter_faq/national_bodies"),
+    ("what is CASCO", "utter_faq/casco"),
+    ("what's the difference between accreditation and certification",
+     "utter_faq/accreditation"),
+    ("is certification required by law", "utter_faq/mandatory"),
+    ("how do I know if a supplier's certificate is fake", "utter_faq/verify_certificate"),
+    ("can we put the ISO logo on our website", "utter_faq/iso_logo"),
+    ("how much does certification cost", "utter_ask_quote"),
+    ("hello", "utter_greet"),
+    ("thanks a lot", "utter_you_are_welcome"),
+    ("what can I ask you?", "utter_help"),
+    ("are you a bot?", "utter_iamabot"),
+    ("bye", "utter_goodbye"),
+    ("what's the weather like in Paris tomorrow", "utter_out_of_scope"),
+    ("how do I burn an ISO file to a USB stick", "utter_out_of_scope"),
+    ("what ISO setting should I use for night photos", "utter_out_of_scope"),
+]  # fmt: skip
+
+
+def new_visitor() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+def ask(bot, text: str) -> list[dict]:
+    """A visitor's first message: the greeting comes first, then the answer."""
+    replies = bot.say(new_visitor(), text)
+    assert is_response(replies[0], "utter_greet")
+    assert len(replies[0]["buttons"]) == 3
+    return replies[1:]
+
+
+def test_new_conversation_starts_with_greeting_and_three_questions(bot):
+    replies = bot.say(new_visitor(), "hi")
+    assert is_response(replies[0], "utter_greet")
+    assert [b["title"] for b in replies[0]["buttons"]] == [
+        "Does ISO issue certificates?",
+        "Who issues ISO certificates?",
+        "Is certification mandatory?",
+    ]
+
+
+@pytest.mark.parametrize(("question", "response"), TOPICS)
+def test_every_topic_gets_its_answer(bot, question, response):
+    replies = ask(bot, question)
+    assert is_response(replies[0], response), replies
+
+
+def test_answers_echo_the_standard_named(bot):
+    [reply] = ask(bot, "Does ISO issue ISO 14001 certificates?")
+    assert is_response(reply, "utter_faq/iso_certifies", standard="ISO 14001")
+    assert "ISO 14001 certificates" in reply["text"]
+
+
+def test_echo_is_not_carried_to_later_questions(bot):
+    visitor = new_visitor()
+    bot.say(visitor, "who certifies iso/iec 27001?")
+    [reply] = bot.say(visitor, "does iso issue certificates?")
+    assert "27001" not in reply["text"]
+
+
+def test_quick_reply_buttons_are_answered(bot):
+    [reply] = ask(bot, "who issues certificates?")
+    for button in reply["buttons"]:
+        [answer] = ask(bot, button["payload"])
+        assert answer["text"], button
+        assert not is_response(answer, "utter_out_of_scope"), button
+
+
+def test_did_you_mean_then_contact_offer(bot):
+    visitor = new_visitor()
+    bot.say(visitor, "hello")
+    [first] = bot.say(visitor, "certification")
+    assert is_response(first, "utter_did_you_mean"), first
+    assert first["buttons"][-1] == {"title": "None of these", "payload": "/deny"}
+    assert 2 <= len(first["buttons"]) <= 4
+    [second] = bot.say(visitor, "certification")
+    assert is_response(second, "utter_offer_contact"), second
+
+
+def test_none_of_these_offers_contact(bot):
+    visitor = new_visitor()
+    bot.say(visitor, "hello")
+    bot.say(visitor, "certification")
+    [reply] = bot.say(visitor, "/deny")
+    assert is_response(reply, "utter_offer_contact")
+
+
+def stored_contact_requests(db) -> list[dict]:
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "select data from events where type_name = 'slot' and action_name = 'contact_request'"
+        ).fetchall()
+    return [json.loads(data)["value"] for (data,) in rows if json.loads(data)["value"]]
+
+
+def test_contact_request_with_an_invalid_email(bot):
+    visitor = new_visitor()
+    bot.say(visitor, "hello")
+    [reply] = bot.say(visitor, "I'd like to talk to a person")
+    assert is_response(reply, "utter_ask_contact_name")
+    [reply] = bot.say(visitor, "Ana Pereira")
+    assert is_response(reply, "utter_ask_contact_email", contact_name="Ana Pereira")
+    replies = bot.say(visitor, "ana at example dot com")
+    assert is_response(replies[0], "utter_invalid_email")
+    assert is_response(replies[-1], "utter_ask_contact_email", contact_name="Ana Pereira")
+    [reply] = bot.say(visitor, "ana@example.com")
+    assert is_response(reply, "utter_ask_contact_question")
+    [reply] = bot.say(visitor, "How long would ISO 9001 certification take for 40 people?")
+    assert is_response(reply, "utter_ask_contact_consent")
+    [reply] = bot.say(visitor, "/affirm")
+    assert is_response(
+        reply,
+        "utter_contact_submitted",
+        contact_name="Ana Pereira",
+        contact_email="ana@example.com",
+    )
+    requests_stored = [
+        r for r in stored_contact_requests(bot.db) if r["email"] == "ana@example.com"
+    ]
+    assert len(requests_stored) == 1
+    assert requests_stored[0]["question"].startswith("How long would ISO 9001")
+    assert requests_stored[0]["consent"] is True
+
+
+def test_quote_question_leads_to_the_contact_form_on_yes(bot):
+    visitor = new_visitor()
+    bot.say(visitor, "hello")
+    [reply] = bot.say(visitor, "how much would 14001 certification cost us")
+    assert is_response(reply, "utter_ask_quote")
+    [reply] = bot.say(visitor, "yes please")
+    assert is_response(reply, "utter_ask_contact_name")
+
+
+def test_contact_request_can_be_cancelled(bot):
+    visitor = new_visitor()
+    bot.say(visitor, "hello")
+    bot.say(visitor, "can someone contact me")
+    [reply] = bot.say(visitor, "cancel")
+    assert is_response(reply, "utter_contact_cancelled")
+    [reply] = bot.say(visitor, "who issues certificates?")
+    assert is_response(reply, "utter_faq/who_certifies")
+
+
+def test_refusing_consent_sends_nothing(bot):
+    visitor = new_visitor()
+    bot.say(visitor, "hello")
+    bot.say(visitor, "talk to a human")
+    bot.say(visitor, "Bo Jensen")
+    bot.say(visitor, "bo@example.org")
+    bot.say(visitor, "Can you audit us?")
+    [reply] = bot.say(visitor, "/deny")
+    assert is_response(reply, "utter_contact_cancelled")
+    assert not [r for r in stored_contact_requests(bot.db) if r["email"] == "bo@example.org"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "   ",
+        "x" * 10_000,
+        "🙂🙂🙂",
+        "¿Quién emite los certificados ISO?",
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "/restart_everything{broken json",
+    ],
+)
+def test_bad_input_gets_a_reply_and_the_conversation_continues(bot, text):
+    visitor = new_visitor()
+    bot.say(visitor, "hello")
+    response = requests.post(bot.webhook, json={"sender": visitor, "message": text}, timeout=60)
+    assert response.status_code < 500
+    [reply] = bot.say(visitor, "who issues certificates?")
+    assert is_response(reply, "utter_faq/who_certifies")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"[]", b'{"sender": "x"}', b'{"message": 5, "sender": "x"}', b"\xff\xfe"],
+)
+def test_malformed_requests_never_cause_a_server_error(bot, body):
+    response = requests.post(
+        bot.webhook, data=body, headers={"Content-Type": "application/json"}, timeout=30
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]
+    assert bot.say(new_visitor(), "hello")
+
+
+def test_oversized_message_is_refused_with_413(bot):
+    response = requests.post(
+        bot.webhook, json={"sender": new_visitor(), "message": "x" * 10_001}, timeout=30
+    )
+    assert response.status_code == 413
+    assert "10000" in response.json()["error"]
+
+
+def test_restart_keeps_the_conversation(bot):
+    visitor = new_visitor()
+    bot.say(visitor, "hello")
+    bot.say(visitor, "I want to speak to someone")
+    bot.say(visitor, "Chris Lee")
+
+    bot.rasa.stop()
+    bot.rasa.start()
+
+    [reply] = bot.say(visitor, "chris@example.net")
+    assert is_response(reply, "utter_ask_contact_question")
+    with sqlite3.connect(bot.db) as conn:
+        texts = [
+            json.loads(d).get("text")
+            for (d,) in conn.execute(
+                "select data from events where sender_id = ? and type_name = 'user'", (visitor,)
+            )
+        ]
+    assert texts == ["hello", "I want to speak to someone", "Chris Lee", "chris@example.net"]
