@@ -41,7 +41,9 @@ var/.keep:
 train: $(MODEL) ## train the model if data, domain or config changed since the last one
 
 $(MODEL): $(TRAINING_INPUTS) | setup
-	$(RASA) train --fixed-model-name certbot --out models
+	@start=$$(date +%s) && \
+	  $(RASA) train --fixed-model-name certbot --out models && \
+	  echo $$(( $$(date +%s) - start )) > models/certbot.train-seconds
 
 run: setup $(MODEL) ## start the action server and the bot (REST + socket.io) on ports 5005/5055
 	@BOT_PORT=$(BOT_PORT) ACTIONS_PORT=$(ACTIONS_PORT) scripts/run.sh $(MODEL)
