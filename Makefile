@@ -18,7 +18,7 @@ export HF_HUB_OFFLINE := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_DIR)/meta.json
 
-.PHONY: help setup train run test lint validate pytest test-stories eval data clean
+.PHONY: help setup train run shell test lint validate pytest test-stories eval data clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ $(MODEL): $(TRAINING_INPUTS) | setup
 
 run: setup $(MODEL) ## start the action server and the bot (REST + socket.io) on ports 5005/5055
 	@BOT_PORT=$(BOT_PORT) ACTIONS_PORT=$(ACTIONS_PORT) scripts/run.sh $(MODEL)
+
+shell: setup $(MODEL) ## chat with the bot in this terminal (rasa shell; stop `make run` first)
+	@BOT_PORT=$(BOT_PORT) ACTIONS_PORT=$(ACTIONS_PORT) scripts/run.sh $(MODEL) shell
 
 validate: setup ## rasa data validate --fail-on-warnings
 	$(RASA) data validate --fail-on-warnings

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Start the action server and the bot; stop both on Ctrl-C. Used by `make run`.
+# With "shell" as second argument, chat in the terminal (`rasa shell`) instead.
 set -euo pipefail
-model=${1:?usage: scripts/run.sh MODEL}
+model=${1:?usage: scripts/run.sh MODEL [shell]}
+mode=${2:-server}
 bot_port=${BOT_PORT:-5005}
 actions_port=${ACTIONS_PORT:-5055}
 endpoints=${ENDPOINTS:-endpoints.yml}
@@ -10,24 +12,34 @@ mkdir -p var
 pids=()
 stop() {
   trap - INT TERM EXIT
-  echo
-  echo "Stopping..."
   kill "${pids[@]}" 2>/dev/null || true
   wait "${pids[@]}" 2>/dev/null || true
 }
 trap stop INT TERM EXIT
 
+wait_for() {
+  for _ in $(seq 1 180); do
+    if curl -fsS "$1" >/dev/null 2>&1; then return 0; fi
+    if ! kill -0 "${pids[@]}" 2>/dev/null; then echo "A server failed to start." >&2; exit 1; fi
+    sleep 1
+  done
+  echo "Timed out waiting for $1" >&2
+  exit 1
+}
+
 .venv/bin/rasa run actions --port "$actions_port" --actions actions &
 pids+=($!)
+wait_for "http://localhost:$actions_port/health"
+
+if [ "$mode" = shell ]; then
+  .venv/bin/rasa shell --model "$model" --endpoints "$endpoints" --port "$bot_port"
+  exit
+fi
+
 .venv/bin/rasa run --model "$model" --port "$bot_port" --endpoints "$endpoints" \
   --credentials credentials.yml &
 pids+=($!)
-
-for _ in $(seq 1 180); do
-  if curl -fsS "http://localhost:$bot_port/" >/dev/null 2>&1; then break; fi
-  if ! kill -0 "${pids[@]}" 2>/dev/null; then echo "A server failed to start." >&2; exit 1; fi
-  sleep 1
-done
+wait_for "http://localhost:$bot_port/"
 
 cat <<MSG
 
