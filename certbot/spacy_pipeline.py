@@ -72,6 +72,7 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     output = Path(argv[0])
+    output.parent.mkdir(parents=True, exist_ok=True)
     build().to_disk(output)
     print(f"spaCy pipeline written to {output}")
     return 0
