@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import sys
 import time
 from collections import Counter
@@ -78,8 +79,13 @@ def per_intent_scores(gold: list[str], predicted: list[str]) -> dict[str, dict[s
 
 
 async def parse_all(model: Path, texts: list[str]) -> list[dict[str, Any]]:
-    """Parse every text with the trained model, in-process."""
+    """Parse every text with the trained model, in-process, logging warnings only."""
     from rasa.core.agent import Agent
+    from rasa.utils.common import configure_logging_and_warnings
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_logging_and_warnings(logging.WARNING)
+    configure_structlog(logging.WARNING)
 
     agent = Agent.load(str(model))
     return [await agent.parse_message(text) for text in texts]

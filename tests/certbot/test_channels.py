@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from certbot.channels import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, request_error
+from certbot.channels import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, RequestRejected, parse_webhook_body
 
 
 def body(**payload) -> bytes:
@@ -18,7 +18,7 @@ def body(**payload) -> bytes:
     ],
 )
 def test_acceptable_requests(payload):
-    assert request_error(payload) is None
+    assert parse_webhook_body(payload) == json.loads(payload)
 
 
 @pytest.mark.parametrize(
@@ -39,7 +39,12 @@ def test_acceptable_requests(payload):
     ],
 )
 def test_rejected_requests(payload, status):
-    error = request_error(payload)
-    assert error is not None
-    assert error[0] == status
-    assert error[1]
+    with pytest.raises(RequestRejected) as rejected:
+        parse_webhook_body(payload)
+    assert rejected.value.status == status
+    assert rejected.value.reason
+
+
+def test_the_message_limit_is_a_parameter():
+    with pytest.raises(RequestRejected):
+        parse_webhook_body(body(message="x" * 2001), max_message_chars=2000)

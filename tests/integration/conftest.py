@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "certbot.tar.gz"
 RASA = str(Path(sys.executable).parent / "rasa")
 STARTUP_SECONDS = 240
+ALLOWED_ORIGIN = "http://allowed.example"
 
 
 def free_port() -> int:
@@ -74,6 +76,12 @@ class Bot:
             f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
             f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {self.db}\n"
         )
+        credentials = workdir / "credentials.yml"
+        channels = yaml.safe_load((ROOT / "credentials.yml").read_text())
+        channels["certbot.widget_channel.WidgetInput"].update(
+            allowed_origins=[ALLOWED_ORIGIN], max_messages_per_ip=100_000
+        )
+        credentials.write_text(yaml.safe_dump(channels))
         self.actions = Server(
             [RASA, "run", "actions", "--port", str(actions_port), "--actions", "actions"],
             actions_port,
@@ -82,7 +90,7 @@ class Bot:
         )
         self.rasa = Server(
             [RASA, "run", "--model", str(MODEL), "--port", str(bot_port),
-             "--endpoints", str(endpoints), "--credentials", "credentials.yml"],
+             "--endpoints", str(endpoints), "--credentials", str(credentials)],
             bot_port,
             workdir / "rasa.log",
             "/",
@@ -91,6 +99,11 @@ class Bot:
     @property
     def webhook(self) -> str:
         return self.rasa.url + "/webhooks/rest/webhook"
+
+    @property
+    def widget(self) -> str:
+        """Base URL of the widget channel."""
+        return self.rasa.url + "/webhooks/widget/"
 
     def say(self, sender: str, text: str) -> list[dict]:
         """Send a visitor message; return the bot's replies."""

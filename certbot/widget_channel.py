@@ -1,0 +1,163 @@
+"""The web widget's channel: Rasa's REST protocol hardened for a public endpoint.
+
+Mounted at /webhooks/widget/:
+- POST webhook   the REST-channel protocol, with a 2,000-character message limit (413),
+                 per-visitor and per-IP rate limits (429 + Retry-After), a CORS allowlist
+                 (403 for other origins) and JSON errors;
+- GET widget.js, widget.css   the built widget (widget/dist/), so one origin serves both;
+- GET demo/      the demo page (widget/demo/) under a strict Content-Security-Policy.
+
+Configured in credentials.yml under `certbot.widget_channel.WidgetInput`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from certbot.channels import RequestRejected, ValidatedRestInput, parse_webhook_body
+from certbot.rate_limit import RateLimiter
+
+WIDGET_DIR = Path(__file__).resolve().parents[1] / "widget"
+ASSETS = {
+    "demo/": (WIDGET_DIR / "demo" / "index.html", "text/html; charset=utf-8"),
+    "widget.js": (WIDGET_DIR / "dist" / "widget.js", "application/javascript; charset=utf-8"),
+    "widget.css": (WIDGET_DIR / "dist" / "widget.css", "text/css; charset=utf-8"),
+    "demo/demo.css": (WIDGET_DIR / "demo" / "demo.css", "text/css; charset=utf-8"),
+}
+DEMO_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+FORBIDDEN_ORIGIN = "this website is not allowed to use the chat"
+ASSET_HEADERS = {
+    "Cache-Control": "public, max-age=300",
+    "Cross-Origin-Resource-Policy": "cross-origin",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def client_ip(request: Request) -> str:
+    """The visitor's address: the proxy-reported one when Sanic is configured to trust it."""
+    return request.remote_addr or request.ip or "unknown"
+
+
+class WidgetInput(ValidatedRestInput):
+    """REST protocol for the widget, with limits fit for the open internet."""
+
+    max_message_chars = 2_000
+
+    def __init__(
+        self,
+        allowed_origins: Iterable[str] = (),
+        max_messages_per_visitor: int = 20,
+        max_messages_per_ip: int = 60,
+        window_seconds: float = 60,
+    ) -> None:
+        """Set the CORS allowlist and the rate limits (messages per window)."""
+        self.allowed_origins = {origin.rstrip("/") for origin in allowed_origins}
+        self.visitor_limiter = RateLimiter(max_messages_per_visitor, window_seconds)
+        self.ip_limiter = RateLimiter(max_messages_per_ip, window_seconds)
+
+    @classmethod
+    def name(cls) -> str:
+        """URL prefix /webhooks/widget/."""
+        return "widget"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Build the channel from its section in credentials.yml."""
+        credentials = credentials or {}
+        return cls(
+            allowed_origins=credentials.get("allowed_origins") or (),
+            max_messages_per_visitor=int(credentials.get("max_messages_per_visitor", 20)),
+            max_messages_per_ip=int(credentials.get("max_messages_per_ip", 60)),
+            window_seconds=float(credentials.get("window_seconds", 60)),
+        )
+
+    def origin_allowed(self, request: Request) -> bool:
+        """Same-origin requests, requests without Origin, and allowlisted origins pass."""
+        origin = request.headers.get("origin")
+        if not origin:
+            return True
+        return (
+            "*" in self.allowed_origins
+            or origin.rstrip("/") in self.allowed_origins
+            or urlsplit(origin).netloc == request.host
+        )
+
+    def check_webhook_request(self, request: Request) -> None:
+        """Origin, then the per-IP limit, then the body, then the per-visitor limit."""
+        if not self.origin_allowed(request):
+            raise RequestRejected(403, FORBIDDEN_ORIGIN)
+        wait = self.ip_limiter.hit(client_ip(request))
+        if wait is None:
+            sender = parse_webhook_body(request.body, self.max_message_chars).get("sender")
+            wait = self.visitor_limiter.hit(sender or "default")
+        if wait is not None:
+            raise RequestRejected(
+                429,
+                f"too many messages: please wait {wait} seconds",
+                {"Retry-After": str(wait)},
+            )
+
+    def cors_headers(self, request: Request) -> dict[str, str]:
+        """CORS response headers for an allowed cross-origin request."""
+        origin = request.headers.get("origin")
+        if not origin or not self.origin_allowed(request):
+            return {}
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Vary": "Origin",
+        }
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        """Webhook (checked, CORS headers for allowed origins), widget files, demo page.
+
+        The widget posts its JSON as text/plain, a CORS "simple request": no preflight is
+        needed (Rasa's server answers every OPTIONS request itself).
+        """
+        blueprint = super().blueprint(on_new_message)
+
+        @blueprint.middleware("response")
+        async def add_cors(request: Request, reply: HTTPResponse) -> None:
+            if request.path.endswith("/webhook"):
+                reply.headers.update(self.cors_headers(request))
+
+        @blueprint.route("/widget.js", methods=["GET"])
+        async def widget_js(request: Request) -> HTTPResponse:
+            return await serve("widget.js")
+
+        @blueprint.route("/widget.css", methods=["GET"])
+        async def widget_css(request: Request) -> HTTPResponse:
+            return await serve("widget.css")
+
+        @blueprint.route("/demo/demo.css", methods=["GET"])
+        async def demo_css(request: Request) -> HTTPResponse:
+            return await serve("demo/demo.css")
+
+        @blueprint.route("/demo", methods=["GET"], strict_slashes=False)
+        async def demo(request: Request) -> HTTPResponse:
+            if not request.path.endswith("/"):
+                return response.redirect(request.path + "/")
+            return await serve("demo/")
+
+        return blueprint
+
+
+async def serve(name: str) -> HTTPResponse:
+    """One of the widget's files (the demo page with its CSP), or a JSON 404."""
+    path, mime_type = ASSETS[name]
+    if not path.is_file():
+        return RequestRejected(404, f"{name} not found").response()
+    headers = dict(ASSET_HEADERS)
+    if mime_type.startswith("text/html"):
+        headers["Content-Security-Policy"] = DEMO_CSP
+    return await response.file(path, mime_type=mime_type, headers=headers)
