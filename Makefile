@@ -18,7 +18,7 @@ export HF_HUB_OFFLINE := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_DIR)/meta.json
 
-.PHONY: help setup train run shell test lint validate pytest test-stories eval data clean
+.PHONY: help setup train run shell test lint validate widget-check widget pytest test-stories eval data clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -58,7 +58,7 @@ lint: setup ## ruff (lint and format check)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-pytest: setup $(MODEL) ## unit and integration tests (starts real bot and action servers)
+pytest: setup $(MODEL) ## unit, integration and browser tests (real bot, action server, Chromium)
 	$(BIN)/python -m pytest -q
 
 test-stories: setup $(MODEL) ## rasa test on the test stories, failing on any wrong prediction
@@ -67,7 +67,16 @@ test-stories: setup $(MODEL) ## rasa test on the test stories, failing on any wr
 eval: setup $(MODEL) ## held-out NLU accuracy and CLINC150 off-topic false answers, with the gates
 	$(BIN)/python -m certbot.evaluate --model $(MODEL) --out var/results/eval
 
-test: lint validate pytest test-stories eval ## everything CI runs
+widget-check: ## rebuild the widget (esbuild) and check widget/dist is up to date; skipped without Node
+	@if command -v npm >/dev/null 2>&1; then \
+	  cd widget && npm ci --silent --no-audit --no-fund && npm run --silent build && \
+	  git diff --exit-code --stat -- dist && echo "widget/dist matches widget/src"; \
+	else echo "npm not found: skipping the widget build check"; fi
+
+widget: ## rebuild widget/dist from widget/src (needs Node.js)
+	cd widget && npm ci --silent --no-audit --no-fund && npm run build
+
+test: lint validate widget-check pytest test-stories eval ## everything CI runs
 
 data: setup ## regenerate the CLINC150-derived files from ../shared/data/clinc150
 	$(BIN)/python -m certbot.clinc

@@ -8,9 +8,26 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted
 from rasa_sdk.executor import CollectingDispatcher
 
+SESSION_START_MESSAGE = "/session_start"
+
+
+def session_is_fresh(tracker: Tracker) -> bool:
+    """True if a session has started and the visitor has said nothing in it yet."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            return True
+        if event.get("event") == "user" and event.get("text") != SESSION_START_MESSAGE:
+            return False
+    return False
+
 
 class ActionSessionStart(Action):
-    """Start a new session with the greeting and its suggested questions."""
+    """Start a new session with the greeting and its suggested questions.
+
+    A client may open a conversation with "/session_start" (the widget does): Rasa then
+    starts the session itself and runs this action again for the message; the second
+    run only returns to listening, so the visitor is greeted once.
+    """
 
     def name(self) -> str:
         return "action_session_start"
@@ -18,5 +35,7 @@ class ActionSessionStart(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        if session_is_fresh(tracker):
+            return [ActionExecuted("action_listen")]
         dispatcher.utter_message(response="utter_greet")
         return [SessionStarted(), ActionExecuted("action_listen")]

@@ -115,6 +115,7 @@ class WidgetInput(ValidatedRestInput):
             return {}
         return {
             "Access-Control-Allow-Origin": origin,
+            "Access-Control-Expose-Headers": "Retry-After",
             "Vary": "Origin",
         }
 

@@ -9,8 +9,8 @@ import uuid
 import pytest
 import requests
 
-from tests.integration.conftest import ALLOWED_ORIGIN
 from tests.integration.responses import is_response
+from tests.servers import ALLOWED_ORIGIN
 
 
 def post(bot, payload, **headers):
@@ -23,8 +23,8 @@ def visitor() -> str:
 
 def test_speaks_the_rest_protocol(bot):
     sender = visitor()
-    greeting = post(bot, {"sender": sender, "message": "/session_start"}).json()
-    assert is_response(greeting[0], "utter_greet")
+    [greeting] = post(bot, {"sender": sender, "message": "/session_start"}).json()
+    assert is_response(greeting, "utter_greet")
     [answer] = post(bot, {"sender": sender, "message": "who issues ISO certificates?"}).json()
     assert is_response(answer, "utter_faq/who_certifies")
 

@@ -1,5 +1,5 @@
-"""Real servers for integration tests: `rasa run actions` and `rasa run` on free ports,
-with a SQLite tracker store in a temporary folder."""
+"""Real servers for the tests: `rasa run actions` and `rasa run` on free ports, with a
+SQLite tracker store in a temporary folder."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pytest
 import requests
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "certbot.tar.gz"
 RASA = str(Path(sys.executable).parent / "rasa")
 STARTUP_SECONDS = 240
@@ -68,7 +69,7 @@ class Server:
 class Bot:
     """The bot and its action server, talked to over the REST channel."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, allowed_origins: list[str]) -> None:
         actions_port, bot_port = free_port(), free_port()
         self.db = workdir / "conversations.db"
         endpoints = workdir / "endpoints.yml"
@@ -79,7 +80,7 @@ class Bot:
         credentials = workdir / "credentials.yml"
         channels = yaml.safe_load((ROOT / "credentials.yml").read_text())
         channels["certbot.widget_channel.WidgetInput"].update(
-            allowed_origins=[ALLOWED_ORIGIN], max_messages_per_ip=100_000
+            allowed_origins=allowed_origins, max_messages_per_ip=100_000
         )
         credentials.write_text(yaml.safe_dump(channels))
         self.actions = Server(
@@ -112,13 +113,37 @@ class Bot:
         return response.json()
 
 
-@pytest.fixture(scope="session")
-def bot(tmp_path_factory: pytest.TempPathFactory):
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make train` (make test does it)")
-    running = Bot(tmp_path_factory.mktemp("bot"))
-    running.actions.start()
-    running.rasa.start()
-    yield running
-    running.rasa.stop()
-    running.actions.stop()
+class HostSite:
+    """A stand-in for the company's website on another origin: pages the tests write,
+    served with the headers (e.g. a Content-Security-Policy) each page asks for."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, tuple[str, dict[str, str]]] = {}
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                html, headers = site.pages.get(self.path, ("not found", {}))
+                body = html.encode()
+                self.send_response(200 if self.path in site.pages else 404)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def page(self, path: str, html: str, **headers: str) -> str:
+        """Publish a page; return its URL."""
+        self.pages[path] = (html, headers)
+        return self.origin + path
+
+    def stop(self) -> None:
+        self.server.shutdown()

@@ -1,0 +1,247 @@
+"""The widget in a real browser, talking to a real bot (issue 3's acceptance tests)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page, expect
+
+ROOT = Path(__file__).resolve().parents[2]
+BUDGET_BYTES = 12 * 1024
+ANSWER_WHO = "are issued by independent certification bodies"
+
+
+def demo(page: Page, bot) -> Page:
+    page.goto(bot.widget + "demo/")
+    expect(launcher(page)).to_be_visible()
+    return page
+
+
+def launcher(page: Page):
+    return page.get_by_role("button", name=re.compile("^Open chat"))
+
+
+def open_chat(page: Page) -> None:
+    launcher(page).click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(bot_bubbles(page).first).to_contain_text("virtual assistant")
+
+
+def bot_bubbles(page: Page):
+    return page.locator(".row.bot .bubble")
+
+
+def ask(page: Page, text: str) -> None:
+    box = page.get_by_role("textbox", name="Your question")
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_asks_a_question_and_sees_the_curated_answer(page, bot):
+    demo(page, bot)
+    open_chat(page)
+    expect(page.get_by_role("button", name="Does ISO issue certificates?")).to_be_visible()
+    ask(page, "Who issues ISO 9001 certificates?")
+    answer = bot_bubbles(page).last
+    expect(answer).to_contain_text("ISO 9001 certificates " + ANSWER_WHO)
+    expect(answer.locator("strong")).to_have_text("independent certification bodies")
+    assert page.errors == []
+
+
+def test_quick_reply_is_answered(page, bot):
+    demo(page, bot)
+    open_chat(page)
+    page.get_by_role("button", name="Is certification mandatory?").click()
+    expect(page.locator(".row.me .bubble").last).to_contain_text("Is certification mandatory?")
+    expect(bot_bubbles(page).last).to_contain_text("Usually not.")
+
+
+def test_nothing_is_stored_before_the_first_open_and_reload_keeps_the_transcript(page, bot):
+    demo(page, bot)
+    assert page.evaluate("localStorage.length") == 0
+    open_chat(page)
+    ask(page, "who issues certificates?")
+    expect(bot_bubbles(page).last).to_contain_text(ANSWER_WHO)
+    page.reload()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(bot_bubbles(page).last).to_contain_text(ANSWER_WHO)
+    expect(page.locator(".row.me .bubble")).to_have_text(["You: who issues certificates?"])
+
+
+def test_keyboard_opens_closes_and_moves_focus(page, bot):
+    demo(page, bot)
+    launcher(page).focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("textbox", name="Your question")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(launcher(page)).to_be_focused()
+    expect(launcher(page)).to_have_attribute("aria-expanded", "false")
+
+
+def test_visitor_html_stays_text(page, bot):
+    demo(page, bot)
+    open_chat(page)
+    payload = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+    ask(page, payload)
+    expect(page.locator(".row.me .bubble").last).to_have_text("You: " + payload)
+    expect(bot_bubbles(page).last).not_to_contain_text("virtual assistant")
+    assert page.locator(".log img").count() == 0
+    assert page.evaluate("window.__xss") is None
+
+
+def test_html_and_javascript_links_in_bot_text_stay_inert(page, bot):
+    demo(page, bot)
+    open_chat(page)
+    ask(page, "I'd like to talk to a person")
+    expect(bot_bubbles(page).last).to_contain_text("What is your name?")
+    name = '<img src=x onerror="window.__xss=1"> [click](javascript:window.__xss=2)'
+    ask(page, name)
+    echoed = bot_bubbles(page).last
+    expect(echoed).to_contain_text("What email address")
+    expect(echoed).to_contain_text('<img src=x onerror="window.__xss=1">')
+    expect(echoed).to_contain_text("click")
+    assert echoed.locator("img, a").count() == 0
+    assert page.evaluate("window.__xss") is None
+
+
+def test_feedback_reaches_the_conversation(page, bot):
+    demo(page, bot)
+    open_chat(page)
+    ask(page, "who issues certificates?")
+    expect(bot_bubbles(page).last).to_contain_text(ANSWER_WHO)
+    button = page.locator(".row.bot").last.get_by_role("button", name="Not helpful")
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    sender = json.loads(page.evaluate("localStorage.getItem(localStorage.key(0))"))["id"]
+    with sqlite3.connect(bot.db) as conn:
+        query = "select data from events where sender_id = ? and intent_name = 'feedback'"
+        for _ in range(50):
+            rows = conn.execute(query, (sender,)).fetchall()
+            if rows:
+                break
+            page.wait_for_timeout(100)
+    [event] = [json.loads(data) for (data,) in rows]
+    assert event["parse_data"]["entities"][0]["value"] == "down"
+    assert event["metadata"]["feedback_for"].startswith("Certificates are issued by")
+
+
+def test_new_conversation_starts_afresh(page, bot):
+    demo(page, bot)
+    open_chat(page)
+    first = page.evaluate("JSON.parse(localStorage.getItem(localStorage.key(0))).id")
+    ask(page, "who issues certificates?")
+    expect(bot_bubbles(page).last).to_contain_text(ANSWER_WHO)
+    page.get_by_role("button", name="New conversation").click()
+    expect(bot_bubbles(page)).to_have_count(1)
+    expect(bot_bubbles(page).first).to_contain_text("virtual assistant")
+    assert page.evaluate("JSON.parse(localStorage.getItem(localStorage.key(0))).id") != first
+
+
+def test_works_on_another_site_under_a_strict_csp(page, bot, host_site):
+    origin = bot.rasa.url
+    url = host_site.page(
+        "/csp.html",
+        "<!doctype html><html lang='en'><head><title>Host</title>"
+        f"<script src='{bot.widget}widget.js' defer></script></head>"
+        "<body><main><h1>Our company</h1></main></body></html>",
+        **{
+            "Content-Security-Policy": f"default-src 'none'; script-src {origin}; "
+            f"style-src {origin}; connect-src {origin}; img-src {origin}"
+        },
+    )
+    violations = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and violations.append(m.text))
+    page.goto(url)
+    open_chat(page)
+    ask(page, "does iso issue certificates?")
+    expect(bot_bubbles(page).last).to_contain_text("ISO develops and publishes standards")
+    assert violations == []
+
+
+HOSTILE_CSS = (
+    "* { all: unset !important; } button { display: none !important; }"
+    " div { font-size: 40px !important; } p { color: red !important; }"
+)
+
+
+def test_hostile_host_css_does_not_break_it_and_its_css_does_not_leak(page, bot, host_site):
+    url = host_site.page(
+        "/hostile.html",
+        f"<!doctype html><html lang='en'><head><title>Hostile</title><style>{HOSTILE_CSS}</style>"
+        f"<script src='{bot.widget}widget.js' defer></script></head>"
+        "<body><p id='own'>The host's own paragraph</p><button id='host-button'>Host</button>"
+        "</body></html>",
+    )
+    page.goto(url)
+    box = launcher(page).bounding_box()
+    assert box and 40 <= box["width"] <= 80 and 40 <= box["height"] <= 80
+    open_chat(page)
+    panel = page.get_by_role("dialog").bounding_box()
+    assert panel and 280 <= panel["width"] <= 480 and panel["height"] >= 300
+    size = bot_bubbles(page).first.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+    assert 12 <= size <= 20
+    ask(page, "who issues certificates?")
+    expect(bot_bubbles(page).last).to_contain_text(ANSWER_WHO)
+    own = page.locator("#own").evaluate("e => getComputedStyle(e).color")
+    assert own == "rgb(255, 0, 0)"
+    assert page.locator("#host-button").is_hidden()
+
+
+def test_phone_screen_gets_a_full_screen_panel(browser, bot):
+    context = browser.new_context(
+        viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    demo(page, bot)
+    launcher(page).tap()
+    expect(bot_bubbles(page).first).to_contain_text("virtual assistant")
+    panel = page.get_by_role("dialog").bounding_box()
+    assert panel == {"x": 0, "y": 0, "width": 375, "height": 667}
+    ask(page, "is certification mandatory")
+    expect(bot_bubbles(page).last).to_contain_text("Usually not.")
+    context.close()
+
+
+@pytest.mark.parametrize("state", ["closed", "open"])
+def test_no_accessibility_violations(page, bot, state):
+    demo(page, bot)
+    if state == "open":
+        open_chat(page)
+        ask(page, "what can you help with?")
+        expect(bot_bubbles(page)).to_have_count(2)
+    results = Axe().run(page)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def test_offline_message_is_queued_and_delivered_after_the_server_returns(page, bot):
+    demo(page, bot)
+    open_chat(page)
+    bot.rasa.stop()
+    try:
+        ask(page, "who issues certificates?")
+        expect(page.get_by_role("status")).to_have_text("Connection lost. Reconnecting…")
+        expect(page.locator(".row.me .status").last).to_contain_text("Waiting to send")
+        ask(page, "is certification mandatory?")
+    finally:
+        bot.rasa.start()
+    expect(bot_bubbles(page).last).to_contain_text("Usually not.", timeout=60_000)
+    texts = bot_bubbles(page).all_inner_texts()
+    assert any(ANSWER_WHO in text for text in texts[-2:-1])
+    expect(page.get_by_text("Connection lost")).to_be_hidden()
+    assert page.errors == []
+
+
+def test_download_size_is_within_budget():
+    dist = ROOT / "widget" / "dist"
+    sizes = {
+        name: len(gzip.compress((dist / name).read_bytes(), 9))
+        for name in ("widget.js", "widget.css")
+    }
+    assert sum(sizes.values()) <= BUDGET_BYTES, sizes
