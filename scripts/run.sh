@@ -44,7 +44,8 @@ wait_for "http://localhost:$bot_port/"
 cat <<MSG
 
 The bot is ready on http://localhost:$bot_port (actions on port $actions_port).
-Ask it something:
+Demo page with the chat widget: http://localhost:$bot_port/webhooks/widget/demo/
+Or ask it over REST:
   curl -s -X POST http://localhost:$bot_port/webhooks/rest/webhook \\
        -H 'Content-Type: application/json' \\
        -d '{"sender": "me", "message": "Who issues ISO 9001 certificates?"}'

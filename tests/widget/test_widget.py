@@ -245,3 +245,17 @@ def test_download_size_is_within_budget():
         for name in ("widget.js", "widget.css")
     }
     assert sum(sizes.values()) <= BUDGET_BYTES, sizes
+
+
+def test_theme_from_the_page_css_and_left_position(page, bot, host_site):
+    url = host_site.page(
+        "/themed.html",
+        "<!doctype html><html lang='en'><head><title>Themed</title>"
+        "<style>#certbot-widget { --certbot-accent: rgb(122, 31, 92); }</style>"
+        f"<script src='{bot.widget}widget.js' data-position='left' defer></script></head>"
+        "<body><main><h1>Our company</h1></main></body></html>",
+    )
+    page.goto(url)
+    button = launcher(page)
+    expect(button).to_have_css("background-color", "rgb(122, 31, 92)")
+    assert button.bounding_box()["x"] < 100
