@@ -41,6 +41,13 @@ def new_visitor() -> str:
     return f"test-{uuid.uuid4().hex[:12]}"
 
 
+def greeted_visitor(bot) -> str:
+    """A new visitor who has said hello (and been greeted)."""
+    visitor = new_visitor()
+    bot.say(visitor, "hello")
+    return visitor
+
+
 def ask(bot, text: str) -> list[dict]:
     """A visitor's first message: the greeting comes first, then the answer."""
     replies = bot.say(new_visitor(), text)
@@ -87,8 +94,7 @@ def test_quick_reply_buttons_are_answered(bot):
 
 
 def test_did_you_mean_then_contact_offer(bot):
-    visitor = new_visitor()
-    bot.say(visitor, "hello")
+    visitor = greeted_visitor(bot)
     [first] = bot.say(visitor, "certification")
     assert is_response(first, "utter_did_you_mean"), first
     assert first["buttons"][-1] == {"title": "None of these", "payload": "/deny"}
@@ -98,8 +104,7 @@ def test_did_you_mean_then_contact_offer(bot):
 
 
 def test_none_of_these_offers_contact(bot):
-    visitor = new_visitor()
-    bot.say(visitor, "hello")
+    visitor = greeted_visitor(bot)
     bot.say(visitor, "certification")
     [reply] = bot.say(visitor, "/deny")
     assert is_response(reply, "utter_offer_contact")
@@ -114,8 +119,7 @@ def stored_contact_requests(db) -> list[dict]:
 
 
 def test_contact_request_with_an_invalid_email(bot):
-    visitor = new_visitor()
-    bot.say(visitor, "hello")
+    visitor = greeted_visitor(bot)
     [reply] = bot.say(visitor, "I'd like to talk to a person")
     assert is_response(reply, "utter_ask_contact_name")
     [reply] = bot.say(visitor, "Ana Pereira")
@@ -143,8 +147,7 @@ def test_contact_request_with_an_invalid_email(bot):
 
 
 def test_quote_question_leads_to_the_contact_form_on_yes(bot):
-    visitor = new_visitor()
-    bot.say(visitor, "hello")
+    visitor = greeted_visitor(bot)
     [reply] = bot.say(visitor, "how much would 14001 certification cost us")
     assert is_response(reply, "utter_ask_quote")
     [reply] = bot.say(visitor, "yes please")
@@ -152,8 +155,7 @@ def test_quote_question_leads_to_the_contact_form_on_yes(bot):
 
 
 def test_contact_request_can_be_cancelled(bot):
-    visitor = new_visitor()
-    bot.say(visitor, "hello")
+    visitor = greeted_visitor(bot)
     bot.say(visitor, "can someone contact me")
     [reply] = bot.say(visitor, "cancel")
     assert is_response(reply, "utter_contact_cancelled")
@@ -162,8 +164,7 @@ def test_contact_request_can_be_cancelled(bot):
 
 
 def test_refusing_consent_sends_nothing(bot):
-    visitor = new_visitor()
-    bot.say(visitor, "hello")
+    visitor = greeted_visitor(bot)
     bot.say(visitor, "talk to a human")
     bot.say(visitor, "Bo Jensen")
     bot.say(visitor, "bo@example.org")
@@ -187,8 +188,7 @@ def test_refusing_consent_sends_nothing(bot):
     ],
 )
 def test_bad_input_gets_a_reply_and_the_conversation_continues(bot, text):
-    visitor = new_visitor()
-    bot.say(visitor, "hello")
+    visitor = greeted_visitor(bot)
     response = requests.post(bot.webhook, json={"sender": visitor, "message": text}, timeout=60)
     assert response.status_code < 500
     [reply] = bot.say(visitor, "who issues certificates?")
@@ -217,8 +217,7 @@ def test_oversized_message_is_refused_with_413(bot):
 
 
 def test_restart_keeps_the_conversation(bot):
-    visitor = new_visitor()
-    bot.say(visitor, "hello")
+    visitor = greeted_visitor(bot)
     bot.say(visitor, "I want to speak to someone")
     bot.say(visitor, "Chris Lee")
 

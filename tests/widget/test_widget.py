@@ -220,7 +220,7 @@ def test_no_accessibility_violations(page, bot, state):
     assert results.violations_count == 0, results.generate_report()
 
 
-def test_offline_message_is_queued_and_delivered_after_the_server_returns(page, bot):
+def test_offline_messages_are_queued_and_delivered_in_order_when_the_server_returns(page, bot):
     demo(page, bot)
     open_chat(page)
     bot.rasa.stop()
@@ -229,13 +229,28 @@ def test_offline_message_is_queued_and_delivered_after_the_server_returns(page, 
         expect(page.get_by_role("status")).to_have_text("Connection lost. Reconnecting…")
         expect(page.locator(".row.me .status").last).to_contain_text("Waiting to send")
         ask(page, "is certification mandatory?")
+        page.keyboard.press("Escape")
     finally:
         bot.rasa.start()
-    expect(bot_bubbles(page).last).to_contain_text("Usually not.", timeout=60_000)
-    texts = bot_bubbles(page).all_inner_texts()
-    assert any(ANSWER_WHO in text for text in texts[-2:-1])
+    expect(launcher(page)).to_have_accessible_name("Open chat, 2 unread messages", timeout=60_000)
+    launcher(page).click()
+    expect(launcher(page)).to_have_accessible_name("Open chat")
+    answers = bot_bubbles(page)
+    expect(answers.nth(-2)).to_contain_text(ANSWER_WHO)
+    expect(answers.nth(-1)).to_contain_text("Usually not.")
     expect(page.get_by_text("Connection lost")).to_be_hidden()
+    expect(page.locator(".row.me .status")).to_have_text(["Sent", "Sent"])
     assert page.errors == []
+
+
+def test_reduced_motion_turns_animations_off(page, bot):
+    page.emulate_media(reduced_motion="reduce")
+    demo(page, bot)
+    open_chat(page)
+    durations = page.get_by_role("dialog").evaluate(
+        "e => [...e.querySelectorAll('*'), e].map(n => getComputedStyle(n).transitionDuration)"
+    )
+    assert set(durations) <= {"0s"}
 
 
 def test_download_size_is_within_budget():
