@@ -95,17 +95,17 @@ def test_quick_reply_buttons_are_answered(bot):
 
 def test_did_you_mean_then_contact_offer(bot):
     visitor = greeted_visitor(bot)
-    [first] = bot.say(visitor, "certification")
+    [first] = bot.say(visitor, "question about certificates")
     assert is_response(first, "utter_did_you_mean"), first
     assert first["buttons"][-1] == {"title": "None of these", "payload": "/deny"}
     assert 2 <= len(first["buttons"]) <= 4
-    [second] = bot.say(visitor, "certification")
+    [second] = bot.say(visitor, "certification question")
     assert is_response(second, "utter_offer_contact"), second
 
 
 def test_none_of_these_offers_contact(bot):
     visitor = greeted_visitor(bot)
-    bot.say(visitor, "certification")
+    bot.say(visitor, "question about certificates")
     [reply] = bot.say(visitor, "/deny")
     assert is_response(reply, "utter_offer_contact")
 
