@@ -8,6 +8,11 @@ bot_port=${BOT_PORT:-5005}
 actions_port=${ACTIONS_PORT:-5055}
 endpoints=${ENDPOINTS:-endpoints.yml}
 mkdir -p var
+if [ "$actions_port" != 5055 ]; then
+  # endpoints.yml names the default action server port; point a copy at the chosen one.
+  sed "s#localhost:5055/#localhost:$actions_port/#" "$endpoints" > var/endpoints.run.yml
+  endpoints=var/endpoints.run.yml
+fi
 
 pids=()
 stop() {
