@@ -52,6 +52,8 @@ def parse_webhook_body(body: bytes, max_message_chars: int = MAX_MESSAGE_CHARS) 
         )
     if not isinstance(message, str):
         raise RequestRejected(400, "'message' must be a string")
+    if not message.strip():
+        raise RequestRejected(400, "'message' is empty")
     if len(message) > max_message_chars:
         raise RequestRejected(413, f"'message' longer than {max_message_chars} characters")
     metadata = payload.get("metadata")

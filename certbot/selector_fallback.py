@@ -2,8 +2,8 @@
 
 Rasa's `FallbackClassifier` only looks at intent confidence: "question about certificates"
 is surely an FAQ (intent `faq` at 0.99) but the `ResponseSelector` cannot tell which one
-(0.35 / 0.17 / 0.15) and would answer the likeliest at random. This component turns such messages into
-`nlu_fallback`, so the visitor gets "did you mean ...?" with the candidate questions.
+(0.35 / 0.17 / 0.15) and would answer the likeliest at random. This component turns such
+messages into `nlu_fallback`, so the visitor gets "did you mean ...?" with the candidates.
 Place it after the ResponseSelector in config.yml.
 """
 

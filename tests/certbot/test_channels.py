@@ -13,7 +13,7 @@ def body(**payload) -> bytes:
     "payload",
     [
         body(sender="a", message="who issues certificates?"),
-        body(message=""),
+        body(message="hi"),
         body(sender="a", message="x" * MAX_MESSAGE_CHARS, metadata={"page": "/faq"}),
     ],
 )
@@ -30,6 +30,8 @@ def test_acceptable_requests(payload):
         (b"[]", 400),
         (b'"text"', 400),
         (body(sender="a"), 400),
+        (body(sender="a", message=""), 400),
+        (body(sender="a", message=" \n\t "), 400),
         (body(sender="a", message=5), 400),
         (body(sender=["a"], message="hi"), 400),
         (body(sender="a" * 129, message="hi"), 400),

@@ -177,8 +177,6 @@ def test_refusing_consent_sends_nothing(bot):
 @pytest.mark.parametrize(
     "text",
     [
-        "",
-        "   ",
         "x" * 10_000,
         "🙂🙂🙂",
         "¿Quién emite los certificados ISO?",
@@ -193,6 +191,15 @@ def test_bad_input_gets_a_reply_and_the_conversation_continues(bot, text):
     assert response.status_code < 500
     [reply] = bot.say(visitor, "who issues certificates?")
     assert is_response(reply, "utter_faq/who_certifies")
+
+
+def test_empty_message_gets_a_clear_error(bot):
+    for text in ("", "  \n "):
+        response = requests.post(
+            bot.webhook, json={"sender": new_visitor(), "message": text}, timeout=30
+        )
+        assert response.status_code == 400
+        assert response.json() == {"error": "'message' is empty"}
 
 
 @pytest.mark.parametrize(
