@@ -9,6 +9,8 @@ SPACY_DIR  := var/spacy/en_certbot
 MODEL      := models/certbot.tar.gz
 BOT_PORT     ?= 5005
 ACTIONS_PORT ?= 5055
+CONSOLE_PORT ?= 5006
+ROLE         ?= reviewer
 # No telemetry, quiet TensorFlow, no network at run time.
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -18,7 +20,7 @@ export HF_HUB_OFFLINE := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_DIR)/meta.json
 
-.PHONY: help setup train run shell test lint validate widget-check widget pytest test-stories eval data clean
+.PHONY: help setup train run console user shell test lint validate widget-check widget pytest test-stories eval data clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -45,8 +47,15 @@ $(MODEL): $(TRAINING_INPUTS) | setup
 	  $(RASA) train --fixed-model-name certbot --out models && \
 	  echo $$(( $$(date +%s) - start )) > models/certbot.train-seconds
 
-run: setup $(MODEL) ## start the action server and the bot (REST + socket.io) on ports 5005/5055
-	@BOT_PORT=$(BOT_PORT) ACTIONS_PORT=$(ACTIONS_PORT) scripts/run.sh $(MODEL)
+run: setup $(MODEL) ## start the bot (5005), its action server (5055) and the staff console (5006)
+	@BOT_PORT=$(BOT_PORT) ACTIONS_PORT=$(ACTIONS_PORT) CONSOLE_PORT=$(CONSOLE_PORT) scripts/run.sh $(MODEL)
+
+console: setup ## serve only the staff console (port 5006)
+	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console
+
+user: setup ## create a staff account: make user NAME=alice ROLE=admin|reviewer|viewer (asks the password)
+	@test -n "$(NAME)" || { echo "usage: make user NAME=alice [ROLE=admin|reviewer|viewer]" >&2; exit 2; }
+	$(BIN)/python -m console.users add "$(NAME)" --role "$(ROLE)"
 
 shell: setup $(MODEL) ## chat with the bot in this terminal (rasa shell; stop `make run` first)
 	@BOT_PORT=$(BOT_PORT) ACTIONS_PORT=$(ACTIONS_PORT) scripts/run.sh $(MODEL) shell

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Start the action server and the bot; stop both on Ctrl-C. Used by `make run`.
+# Start the action server, the bot and the staff console; stop them all on Ctrl-C.
+# Used by `make run`.
 # With "shell" as second argument, chat in the terminal (`rasa shell`) instead.
 set -euo pipefail
 model=${1:?usage: scripts/run.sh MODEL [shell]}
 mode=${2:-server}
 bot_port=${BOT_PORT:-5005}
 actions_port=${ACTIONS_PORT:-5055}
+console_port=${CONSOLE_PORT:-5006}
 endpoints=${ENDPOINTS:-endpoints.yml}
 mkdir -p var
 if [ "$actions_port" != 5055 ]; then
@@ -44,13 +46,17 @@ fi
 .venv/bin/rasa run --model "$model" --port "$bot_port" --endpoints "$endpoints" \
   --credentials credentials.yml &
 pids+=($!)
+CONSOLE_PORT=$console_port ENDPOINTS=$endpoints .venv/bin/python -m console &
+pids+=($!)
 wait_for "http://localhost:$bot_port/"
+wait_for "http://localhost:$console_port/health"
 
 cat <<MSG
 
 The bot is ready on http://localhost:$bot_port (actions on port $actions_port).
 Demo page with the chat widget: http://localhost:$bot_port/webhooks/widget/demo/
-Or ask it over REST:
+Staff console: http://localhost:$console_port (create an account: make user NAME=... ROLE=admin)
+Or ask the bot over REST:
   curl -s -X POST http://localhost:$bot_port/webhooks/rest/webhook \\
        -H 'Content-Type: application/json' \\
        -d '{"sender": "me", "message": "Who issues ISO 9001 certificates?"}'

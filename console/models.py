@@ -1,0 +1,126 @@
+"""The console's own database (SQLAlchemy 1.4): staff accounts, sessions and records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, declarative_base, sessionmaker
+
+Base = declarative_base()
+ROLES = ("viewer", "reviewer", "admin")
+ANNOTATION_ACTIONS = ("assign_intent", "out_of_scope", "new_faq")
+CONTACT_STATUSES = ("open", "done")
+NOTE_MAX = 2000
+ANSWER_MAX = 1000
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+class User(Base):
+    """A staff account."""
+
+    __tablename__ = "users"
+    id = sa.Column(sa.Integer, primary_key=True)
+    username = sa.Column(sa.String(40), unique=True, nullable=False)
+    password_hash = sa.Column(sa.String(255), nullable=False)
+    role = sa.Column(sa.String(10), nullable=False)
+    created = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    disabled = sa.Column(sa.Boolean, nullable=False, default=False)
+
+
+class StaffSession(Base):
+    """A signed-in browser: only the token's hash is stored."""
+
+    __tablename__ = "sessions"
+    token_hash = sa.Column(sa.String(64), primary_key=True)
+    user_id = sa.Column(sa.Integer, sa.ForeignKey("users.id"), nullable=False, index=True)
+    expires = sa.Column(sa.DateTime(timezone=True), nullable=False)
+    csrf_token = sa.Column(sa.String(64), nullable=False)
+
+
+class Review(Base):
+    """Staff tags, note and reviewed mark of one conversation."""
+
+    __tablename__ = "reviews"
+    conversation_id = sa.Column(sa.String(255), primary_key=True)
+    reviewed_by = sa.Column(sa.String(40))
+    reviewed_at = sa.Column(sa.DateTime(timezone=True))
+    tags = sa.Column(sa.String(1000), nullable=False, default="")
+    note = sa.Column(sa.String(NOTE_MAX), nullable=False, default="")
+
+
+class Annotation(Base):
+    """A correction of one visitor message, undoable."""
+
+    __tablename__ = "annotations"
+    id = sa.Column(sa.Integer, primary_key=True)
+    conversation_id = sa.Column(sa.String(255), nullable=False, index=True)
+    event_index = sa.Column(sa.Integer, nullable=False)
+    event_timestamp = sa.Column(sa.Float, nullable=False)
+    text = sa.Column(sa.Text, nullable=False)
+    predicted_intent = sa.Column(sa.String(255))
+    action = sa.Column(sa.String(20), nullable=False)
+    intent = sa.Column(sa.String(255))
+    faq_name = sa.Column(sa.String(41))
+    faq_answer = sa.Column(sa.String(ANSWER_MAX))
+    created_by = sa.Column(sa.String(40), nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    undone_by = sa.Column(sa.String(40))
+    undone_at = sa.Column(sa.DateTime(timezone=True))
+
+
+class ContactStatus(Base):
+    """Follow-up status of a conversation's contact request (open unless a row says done)."""
+
+    __tablename__ = "contact_status"
+    conversation_id = sa.Column(sa.String(255), primary_key=True)
+    status = sa.Column(sa.String(10), nullable=False)
+    closed_by = sa.Column(sa.String(40))
+    closed_at = sa.Column(sa.DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """Who did what, when."""
+
+    __tablename__ = "audit_log"
+    id = sa.Column(sa.Integer, primary_key=True)
+    who = sa.Column(sa.String(40), nullable=False)
+    at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    what = sa.Column(sa.String(60), nullable=False)
+    details = sa.Column(sa.Text, nullable=False, default="")
+
+
+class Database:
+    """Engine and sessions of the console database; tables are created on construction."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = sa.create_engine(url, future=True)
+        Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, future=True, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: committed when the block ends, rolled back on error."""
+        with self._sessions.begin() as session:
+            yield session
+
+
+def audit(session: Session, who: str, what: str, details: str = "") -> None:
+    """Add an audit-log entry in the caller's transaction."""
+    session.add(AuditEntry(who=who, what=what, details=details))
+
+
+def as_utc(moment: datetime) -> datetime:
+    """`moment` as aware UTC (SQLite hands back naive datetimes)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

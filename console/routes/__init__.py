@@ -1,0 +1,1 @@
+"""One blueprint per area of the console; each serves its pages and their JSON API."""

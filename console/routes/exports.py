@@ -1,0 +1,61 @@
+"""Downloads: every conversation as JSON lines, reviewed ones as Rasa test stories."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, text
+
+from console.exports import jsonl, test_stories
+from console.models import Annotation
+from console.records import reviewed_ids, standing_annotations
+from console.web import services
+
+bp = Blueprint("exports")
+
+
+def attachment(name: str) -> dict[str, str]:
+    """Headers that make the browser save the response as `name`."""
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@bp.get("/export/conversations.jsonl")
+async def conversations_jsonl(request: Request) -> HTTPResponse:
+    """One JSON object per conversation."""
+    body = jsonl(await services(request).source.all())
+    return text(
+        body, content_type="application/x-ndjson", headers=attachment("conversations.jsonl")
+    )
+
+
+def corrected_intents(annotations: list[Annotation], cid: str) -> dict[int, str]:
+    """Intent by event index, as staff corrected them in this conversation (newest wins)."""
+    corrected = {}
+    for annotation in reversed(annotations):
+        if annotation.conversation_id != cid:
+            continue
+        if annotation.action == "assign_intent":
+            corrected[annotation.event_index] = annotation.intent
+        elif annotation.action == "out_of_scope":
+            corrected[annotation.event_index] = "out_of_scope"
+        else:
+            corrected[annotation.event_index] = f"faq/{annotation.faq_name}"
+    return corrected
+
+
+@bp.get("/export/test_stories.yml")
+async def stories_yml(request: Request) -> HTTPResponse:
+    """Reviewed conversations as test stories, with staff corrections applied."""
+    with services(request).db.session() as session:
+        reviewed = sorted(reviewed_ids(session))
+        annotations = standing_annotations(session)
+    source = services(request).source
+    stories = []
+    for cid in reviewed:
+        events = await source.events(cid)
+        if events:
+            stories.append((cid, events, corrected_intents(annotations, cid)))
+    return text(
+        test_stories(stories),
+        content_type="application/x-yaml",
+        headers=attachment("test_stories.yml"),
+    )

@@ -1,0 +1,71 @@
+"""What every request handler works with, built once per app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from console.catalogue import IntentChoice, load_catalogue
+from console.models import Database
+from console.ratelimit import LoginLimiter
+from console.settings import Settings
+from console.tracker import ConversationSource
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+@dataclass
+class Services:
+    """Settings, databases, intent catalogue, login limiter and templates."""
+
+    settings: Settings
+    db: Database
+    source: ConversationSource
+    catalogue: list[IntentChoice]
+    limiter: LoginLimiter
+    templates: Environment
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        """Connect to both databases and load the domain."""
+        return cls(
+            settings=settings,
+            db=Database(settings.db_url),
+            source=ConversationSource.from_files(settings.endpoints, settings.domain),
+            catalogue=load_catalogue(settings.domain),
+            limiter=LoginLimiter(),
+            templates=template_environment(),
+        )
+
+    @property
+    def intent_names(self) -> set[str]:
+        """Names of the assignable intents."""
+        return {choice.name for choice in self.catalogue}
+
+
+def template_environment() -> Environment:
+    """Jinja2 with autoescaping for every template."""
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["when"] = format_time
+    return environment
+
+
+def format_time(moment: object) -> str:
+    """A Unix timestamp or datetime as 'YYYY-MM-DD HH:MM UTC'."""
+    if moment is None or moment == "":
+        return ""
+    if isinstance(moment, int | float):
+        moment = datetime.fromtimestamp(moment, timezone.utc)
+    if isinstance(moment, datetime):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return str(moment)
