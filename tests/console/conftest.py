@@ -19,7 +19,6 @@ from console.app import create_app
 from console.settings import Settings
 from tests.integration.responses import is_response
 from tests.servers import ALLOWED_ORIGIN, ROOT, free_port
-from tests.widget.conftest import browser  # noqa: F401  (Chromium, shared with the widget tests)
 
 # Sanic's way to serve several apps in one process (each test module starts its own).
 Sanic.test_mode = True
