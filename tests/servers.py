@@ -69,13 +69,26 @@ class Server:
 class Bot:
     """The bot and its action server, talked to over the REST channel."""
 
-    def __init__(self, workdir: Path, allowed_origins: list[str]) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        allowed_origins: list[str],
+        *,
+        model: Path = MODEL,
+        stores: str | None = None,
+        extra_endpoints: str = "",
+    ) -> None:
+        """`stores` replaces the SQLite tracker store section of the endpoints file;
+        `extra_endpoints` (YAML) is appended to it (lock store, model server, ...)."""
         actions_port, bot_port = free_port(), free_port()
         self.db = workdir / "conversations.db"
-        endpoints = workdir / "endpoints.yml"
-        endpoints.write_text(
+        if stores is None:
+            stores = f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {self.db}\n"
+        self.endpoints = workdir / "endpoints.yml"
+        self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {self.db}\n"
+            + stores
+            + extra_endpoints
         )
         credentials = workdir / "credentials.yml"
         channels = yaml.safe_load((ROOT / "credentials.yml").read_text())
@@ -90,8 +103,8 @@ class Bot:
             "/health",
         )
         self.rasa = Server(
-            [RASA, "run", "--model", str(MODEL), "--port", str(bot_port),
-             "--endpoints", str(endpoints), "--credentials", str(credentials)],
+            [RASA, "run", "--model", str(model), "--port", str(bot_port),
+             "--endpoints", str(self.endpoints), "--credentials", str(credentials)],
             bot_port,
             workdir / "rasa.log",
             "/",
