@@ -20,12 +20,18 @@ MODEL = ROOT / "models" / "certbot.tar.gz"
 RASA = str(Path(sys.executable).parent / "rasa")
 STARTUP_SECONDS = 240
 ALLOWED_ORIGIN = "http://allowed.example"
+TRACKER_STORE = "certbot.tracker_store.StrictSQLTrackerStore"
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def sqlite_store(db: Path) -> str:
+    """The endpoints section of a SQLite tracker store in file `db`."""
+    return f"tracker_store:\n  type: {TRACKER_STORE}\n  dialect: sqlite\n  db: {db}\n"
 
 
 class Server:
@@ -77,13 +83,16 @@ class Bot:
         model: Path = MODEL,
         stores: str | None = None,
         extra_endpoints: str = "",
+        actions: Server | None = None,
     ) -> None:
         """`stores` replaces the SQLite tracker store section of the endpoints file;
-        `extra_endpoints` (YAML) is appended to it (lock store, model server, ...)."""
-        actions_port, bot_port = free_port(), free_port()
+        `extra_endpoints` (YAML) is appended to it (lock store, model server, ...);
+        `actions` is another bot's action server to share instead of a new one."""
+        actions_port = actions.port if actions else free_port()
+        bot_port = free_port()
         self.db = workdir / "conversations.db"
         if stores is None:
-            stores = f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {self.db}\n"
+            stores = sqlite_store(self.db)
         self.endpoints = workdir / "endpoints.yml"
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
@@ -95,8 +104,9 @@ class Bot:
         channels["certbot.widget_channel.WidgetInput"].update(
             allowed_origins=allowed_origins, max_messages_per_ip=100_000
         )
+        channels["certbot.channels.ValidatedRestInput"].update(max_messages_per_ip=100_000)
         credentials.write_text(yaml.safe_dump(channels))
-        self.actions = Server(
+        self.actions = actions or Server(
             [RASA, "run", "actions", "--port", str(actions_port), "--actions", "actions"],
             actions_port,
             workdir / "actions.log",
