@@ -1,0 +1,182 @@
+"""The two bots under load: ours and the peer, a day-one `rasa init` bot.
+
+Ours is served as in production (widget channel, action server); the peer as `rasa init`
+made it (default pipeline and policies, its own data, REST channel).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from bench.load import ConversationSource, Endpoint
+from bench.servers import Service
+from certbot.evaluate import HELD_OUT_FILE, load_held_out
+from tests.servers import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+RASA = str(Path(sys.executable).parent / "rasa")
+PEER_DIR = ROOT / "var" / "bench" / "peer"
+BENCH_ORIGIN = "http://bench.example"
+# The widget's per-visitor and per-IP limits, raised so that the bench measures the bot
+# rather than the rate limiter (all bench visitors come from one address).
+BENCH_RATE_LIMIT = 1_000_000
+LOCK_STORE = "certbot.lock_store.AtomicRedisLockStore"
+QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
+CONTACT_TURNS = [
+    "I'd like to talk to a person",
+    "Ana Pereira",
+    "ana@example.com",
+    "How long would ISO 9001 certification take for 40 people?",
+    "yes",
+]
+
+
+@dataclass
+class BotUnderTest:
+    """A bot's processes, where to send messages and what its visitors say."""
+
+    name: str
+    services: list[Service]
+    endpoint: Endpoint
+    conversations: ConversationSource
+    settings: dict[str, str] = field(default_factory=dict)
+
+
+def phrasings(path: Path) -> dict[str, list[str]]:
+    """Example texts of a Rasa NLU file by intent (retrieval intents by their base name)."""
+    texts: dict[str, list[str]] = defaultdict(list)
+    for text, intent in load_held_out(path):
+        texts[intent.split("/")[0]].append(text)
+    return texts
+
+
+def our_conversations() -> ConversationSource:
+    """Held-out visitor phrasings: FAQ visits, off-topic then FAQ, and contact requests."""
+    texts = phrasings(ROOT / HELD_OUT_FILE)
+
+    def draw(rng: random.Random) -> list[str]:
+        kind = rng.random()
+        if kind < 0.6:
+            turns = ["greet", "faq", "faq", "thank"]
+        elif kind < 0.85:
+            turns = ["out_of_scope", "faq"]
+        else:
+            return list(CONTACT_TURNS)
+        return [rng.choice(texts[intent]) for intent in turns]
+
+    return draw
+
+
+def peer_conversations() -> ConversationSource:
+    """The `rasa init` bot's own phrasings along its stories and rules."""
+    texts = phrasings(PEER_DIR / "data" / "nlu.yml")
+    paths = [
+        ["greet", "mood_great", "goodbye"],
+        ["greet", "mood_unhappy", "affirm"],
+        ["greet", "mood_unhappy", "deny"],
+        ["bot_challenge", "goodbye"],
+    ]
+
+    def draw(rng: random.Random) -> list[str]:
+        return [rng.choice(texts[intent]) for intent in rng.choice(paths)]
+
+    return draw
+
+
+def our_bot(
+    workdir: Path, model: Path, bot_workers: int = 1, action_workers: int = 1
+) -> BotUnderTest:
+    """Our bot and action server with the project's configuration, adapted for the bench.
+
+    The tracker store file is in `workdir`, the bench origin is allowed and the rate
+    limits are raised; with several bot workers, our Redis lock store (Rasa requires one).
+    """
+    actions_port, bot_port = free_port(), free_port()
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    endpoints["tracker_store"]["db"] = str(workdir / "conversations.db")
+    if bot_workers > 1:
+        endpoints["lock_store"] = {"type": LOCK_STORE, "url": "127.0.0.1", "key_prefix": "bench"}
+    credentials = yaml.safe_load((ROOT / "credentials.yml").read_text())
+    credentials["certbot.widget_channel.WidgetInput"].update(
+        allowed_origins=[BENCH_ORIGIN],
+        max_messages_per_visitor=BENCH_RATE_LIMIT,
+        max_messages_per_ip=BENCH_RATE_LIMIT,
+    )
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "conversations.db").unlink(missing_ok=True)
+    (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
+    (workdir / "credentials.yml").write_text(yaml.safe_dump(credentials))
+    bot_env = {**QUIET_ENV, "SANIC_WORKERS": str(bot_workers)}
+    actions_env = {**QUIET_ENV, "ACTION_SERVER_SANIC_WORKERS": str(action_workers)}
+    services = [
+        Service(
+            "actions",
+            [RASA, "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+            ROOT, actions_env, workdir / "actions.log",
+        ),
+        Service(
+            "bot",
+            [RASA, "run", "--model", str(model), "--port", str(bot_port),
+             "--endpoints", str(workdir / "endpoints.yml"),
+             "--credentials", str(workdir / "credentials.yml")],
+            ROOT, bot_env, workdir / "bot.log",
+        ),
+    ]  # fmt: skip
+    endpoint = Endpoint(
+        f"http://127.0.0.1:{bot_port}/webhooks/widget/webhook",
+        {"Content-Type": "text/plain", "Origin": BENCH_ORIGIN},
+    )
+    settings = {
+        "channel": "widget (text/plain, allowed Origin)",
+        "rate limits": f"raised to {BENCH_RATE_LIMIT:,} per visitor and per IP for the bench",
+        "tracker store": "SQLite",
+        "bot workers": str(bot_workers) + (" + Redis lock store" if bot_workers > 1 else ""),
+        "action server workers": str(action_workers),
+    }
+    return BotUnderTest("ours", services, endpoint, our_conversations(), settings)
+
+
+def peer_model() -> Path:
+    """The peer's trained model: `rasa init` (which trains) on first use, then cached."""
+    models = sorted((PEER_DIR / "models").glob("*.tar.gz"))
+    if not models:
+        env = {**os.environ, **QUIET_ENV}
+        if (PEER_DIR / "config.yml").exists():
+            command = [RASA, "train", "--out", "models"]
+        else:
+            PEER_DIR.mkdir(parents=True, exist_ok=True)
+            command = [RASA, "init", "--no-prompt", "--init-dir", str(PEER_DIR)]
+        subprocess.run(command, cwd=PEER_DIR, env=env, check=True)
+        models = sorted((PEER_DIR / "models").glob("*.tar.gz"))
+    return models[-1]
+
+
+def peer_bot(workdir: Path) -> BotUnderTest:
+    """The `rasa init` bot as generated: `rasa run` in its folder, no action server.
+
+    Its own endpoints and credentials apply: in-memory tracker store, REST channel.
+    """
+    model = peer_model()
+    port = free_port()
+    service = Service(
+        "bot",
+        [RASA, "run", "--model", str(model), "--port", str(port)],
+        PEER_DIR, QUIET_ENV, workdir / "peer.log",
+    )  # fmt: skip
+    endpoint = Endpoint(f"http://127.0.0.1:{port}/webhooks/rest/webhook")
+    settings = {
+        "channel": "rest (application/json)",
+        "tracker store": "in memory (rasa init default)",
+        "pipeline": "rasa init defaults (DIET 100 epochs, ResponseSelector)",
+        "policies": "rasa init defaults (Memoization, Rule, UnexpecTED, TED)",
+    }
+    return BotUnderTest("peer", [service], endpoint, peer_conversations(), settings)

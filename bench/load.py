@@ -1,0 +1,145 @@
+"""The load generator: concurrent visitors, each sending its conversations turn by turn."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import aiohttp
+
+REQUEST_TIMEOUT_SECONDS = 30
+OK, LOST = "ok", "lost"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A bot's webhook and how its clients post to it."""
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+# A conversation: the visitor's messages in order, drawn by each visitor's own generator.
+ConversationSource = Callable[[random.Random], list[str]]
+
+
+@dataclass
+class LoadResult:
+    """What happened to every message of one load run."""
+
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    outcomes: Counter = field(default_factory=Counter)
+
+    def summary(self) -> dict[str, float | int | dict[str, int]]:
+        """Throughput (answered messages per second), latency percentiles, errors, lost."""
+        answered = self.outcomes[OK]
+        errors = {kind: n for kind, n in self.outcomes.items() if kind not in (OK, LOST)}
+        return {
+            "messages": sum(self.outcomes.values()),
+            "answered": answered,
+            "seconds": round(self.seconds, 2),
+            "throughput": round(answered / self.seconds, 2) if self.seconds else 0.0,
+            "p50_ms": percentile(self.latencies_ms, 50),
+            "p95_ms": percentile(self.latencies_ms, 95),
+            "p99_ms": percentile(self.latencies_ms, 99),
+            "max_ms": round(max(self.latencies_ms), 1) if self.latencies_ms else 0.0,
+            "errors": sum(errors.values()),
+            "error_kinds": errors,
+            "lost": self.outcomes[LOST],
+        }
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (0.0 for no values)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return round(ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)], 1)
+
+
+async def send(session: aiohttp.ClientSession, endpoint: Endpoint, sender: str, text: str) -> str:
+    """Post one message; its outcome: ok, lost (answered with no reply) or an error kind."""
+    body = json.dumps({"sender": sender, "message": text})
+    try:
+        async with session.post(endpoint.url, data=body, headers=endpoint.headers) as response:
+            payload = await response.read()
+            if response.status != 200:
+                return f"http_{response.status}"
+            return OK if json.loads(payload) else LOST
+    except asyncio.TimeoutError:
+        return "timeout"
+    except (aiohttp.ClientError, json.JSONDecodeError) as error:
+        return type(error).__name__
+
+
+async def visitor(
+    session: aiohttp.ClientSession,
+    endpoint: Endpoint,
+    conversations: ConversationSource,
+    name: str,
+    deadline: float,
+    result: LoadResult,
+) -> None:
+    """Hold conversations (a new sender id each) back to back until the deadline."""
+    rng = random.Random(name)
+    number = 0
+    while time.monotonic() < deadline:
+        number += 1
+        for text in conversations(rng):
+            if time.monotonic() >= deadline:
+                return
+            started = time.perf_counter()
+            outcome = await send(session, endpoint, f"{name}-{number}", text)
+            result.outcomes[outcome] += 1
+            if outcome == OK:
+                result.latencies_ms.append((time.perf_counter() - started) * 1000)
+
+
+async def run_load(
+    endpoint: Endpoint,
+    conversations: ConversationSource,
+    visitors: int,
+    seconds: float,
+    label: str,
+) -> LoadResult:
+    """`visitors` concurrent visitors for `seconds`, no think time."""
+    result = LoadResult()
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS)
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+        started = time.monotonic()
+        deadline = started + seconds
+        await asyncio.gather(
+            *(
+                visitor(session, endpoint, conversations, f"{label}-{i}", deadline, result)
+                for i in range(visitors)
+            )
+        )
+        result.seconds = time.monotonic() - started
+    return result
+
+
+async def first_reply(
+    endpoint: Endpoint, text: str, alive: Callable[[], bool], give_up_after: float
+) -> None:
+    """Wait until the bot answers `text` with a reply.
+
+    Fail when `alive()` turns false or after `give_up_after` seconds.
+    """
+    deadline = time.monotonic() + give_up_after
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        while time.monotonic() < deadline:
+            if not alive():
+                raise RuntimeError(f"the server behind {endpoint.url} exited")
+            if await send(session, endpoint, "bench-ready", text) == OK:
+                return
+            await asyncio.sleep(0.1)
+    raise TimeoutError(f"{endpoint.url} gave no reply within {give_up_after} s")

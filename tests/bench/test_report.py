@@ -1,0 +1,41 @@
+import json
+
+from bench.report import check, table, write_json
+
+OURS = {"throughput": 30.0, "p99_ms": 450.0, "errors": 0, "lost": 0, "ready_seconds": 25.0,
+        "rss_peak_mb": 900, "messages": 10, "answered": 10, "p50_ms": 1.0, "p95_ms": 2.0,
+        "max_ms": 3.0, "cpu_ms_per_message": 9.0}  # fmt: skip
+PEER = {**OURS, "throughput": 12.0, "p99_ms": 900.0}
+
+
+def verdicts(results):
+    return {r["target"]: r["result"] for r in results}
+
+
+def test_each_target_passes_or_fails_on_our_figures():
+    results = verdicts(check(OURS, PEER, visitors=20))
+    assert results["throughput (msg/s)"] == "FAIL"  # 30 < 3 x 12
+    assert results["p99 latency"] == "PASS"
+    assert results["ready after start"] == "FAIL"
+    assert results["RSS peak, bot + actions"] == "PASS"
+    assert verdicts(check({**OURS, "throughput": 36.0}, PEER, 20))["throughput (msg/s)"] == "PASS"
+
+
+def test_without_a_peer_or_at_another_concurrency_there_is_no_verdict():
+    results = verdicts(check(OURS, None, visitors=5))
+    assert results["throughput (msg/s)"] == "n/a"
+    assert results["p99 latency"] == "n/a"
+    assert results["errors (non-200, timeouts)"] == "PASS"
+
+
+def test_table_shows_both_bots_and_the_targets():
+    text = table(OURS, PEER, 20)
+    row = next(line for line in text.splitlines() if line.startswith("p99 latency"))
+    assert row.split() == ["p99", "latency", "450", "ms", "900", "ms", "<=", "500", "ms", "PASS"]
+    assert "peer (rasa init)" in text.splitlines()[0]
+
+
+def test_json_record_is_written(tmp_path):
+    path = write_json({"ours": OURS}, tmp_path / "bench", "label")
+    assert path.name.startswith("label-")
+    assert json.loads(path.read_text()) == {"ours": OURS}
