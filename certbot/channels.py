@@ -2,7 +2,9 @@
 
 Same URL and protocol as the built-in `rest` channel (POST /webhooks/rest/webhook with
 `{"sender": ..., "message": ...}`), so every REST client works unchanged; a malformed
-request gets a 4xx JSON error instead of a server error.
+request gets a 4xx JSON error instead of a server error. The channel is as public as the
+widget's, so it has the same kind of rate limits (per visitor id and per IP address; 429 +
+Retry-After), and it caps the size of every request to the bot's server (see `limit_requests`).
 """
 
 from __future__ import annotations
@@ -11,15 +13,23 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
+from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from certbot import action_fallback, action_validation
+from certbot.failures import apply_failure, forget_failure, remember_failures
+from certbot.rate_limit import RateLimiter
 
 MAX_MESSAGE_CHARS = 10_000
 MAX_SENDER_CHARS = 128
 MAX_BODY_BYTES = 64 * 1024
+# Sanic's default is 100 MB, read into memory before any handler runs; socket.io's own
+# limit per message is 1,000,000 bytes, which this keeps working.
+MAX_REQUEST_BYTES = 1_000_000
 
 
 class RequestRejected(Exception):
@@ -62,31 +72,92 @@ def parse_webhook_body(body: bytes, max_message_chars: int = MAX_MESSAGE_CHARS) 
     return payload
 
 
+def client_ip(request: Request) -> str:
+    """The client's address: the proxy-reported one when Sanic is configured to trust it."""
+    return request.remote_addr or request.ip or "unknown"
+
+
+async def limit_requests(app: Sanic, _loop: object) -> None:
+    """Listener: cap request bodies and answer Sanic's errors outside channels in JSON.
+
+    Over the cap, Sanic answers 413 from the Content-Length, before reading the body.
+    """
+    app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE, MAX_REQUEST_BYTES)
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+
+
 class ValidatedRestInput(RestInput):
-    """The `rest` channel, rejecting malformed requests with a JSON error."""
+    """The `rest` channel, rejecting malformed requests with a JSON error and rate-limited."""
 
     max_message_chars = MAX_MESSAGE_CHARS
+
+    def __init__(
+        self,
+        max_messages_per_visitor: int = 20,
+        max_messages_per_ip: int = 60,
+        window_seconds: float = 60,
+    ) -> None:
+        """Set the rate limits (messages per window of `window_seconds`)."""
+        self.visitor_limiter = RateLimiter(max_messages_per_visitor, window_seconds)
+        self.ip_limiter = RateLimiter(max_messages_per_ip, window_seconds)
 
     @classmethod
     def name(cls) -> str:
         """Keep the built-in channel's name, hence its URL."""
         return "rest"
 
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        """Build the channel from its section in credentials.yml."""
+        credentials = credentials or {}
+        return cls(
+            max_messages_per_visitor=int(credentials.get("max_messages_per_visitor", 20)),
+            max_messages_per_ip=int(credentials.get("max_messages_per_ip", 60)),
+            window_seconds=float(credentials.get("window_seconds", 60)),
+        )
+
     def check_webhook_request(self, request: Request) -> None:
-        """Raise RequestRejected for an unacceptable webhook request."""
-        parse_webhook_body(request.body, self.max_message_chars)
+        """The per-IP limit, then the body, then the per-visitor limit: RequestRejected if not."""
+        wait = self.ip_limiter.hit(client_ip(request))
+        if wait is None:
+            sender = parse_webhook_body(request.body, self.max_message_chars).get("sender")
+            wait = self.visitor_limiter.hit(sender or "default")
+        if wait is not None:
+            raise RequestRejected(
+                429,
+                f"too many messages: please wait {wait} seconds",
+                {"Retry-After": str(wait)},
+            )
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
-        """The built-in blueprint plus a check of every webhook request."""
-        blueprint = super().blueprint(on_new_message)
+        """The built-in blueprint plus request checks and limits, Sanic's errors as JSON.
+
+        Also: failures as JSON errors (certbot.failures), the action server fallback
+        (certbot.action_fallback) and action responses checked by a prebuilt validator
+        (certbot.action_validation).
+        """
+        action_fallback.install()
+        action_validation.install()
+        blueprint = super().blueprint(remember_failures(on_new_message))
+        blueprint.listener(limit_requests, "before_server_start")
+
+        @blueprint.exception(SanicException)
+        async def refuse(request: Request, error: SanicException) -> HTTPResponse:
+            return RequestRejected(error.status_code, str(error)).response()
 
         @blueprint.middleware("request")
         async def check(request: Request) -> HTTPResponse | None:
             if request.method == "POST" and request.path.endswith("/webhook"):
+                forget_failure()
                 try:
                     self.check_webhook_request(request)
                 except RequestRejected as rejected:
                     return rejected.response()
             return None
+
+        @blueprint.middleware("response")
+        async def report_failure(request: Request, reply: HTTPResponse) -> None:
+            if request.method == "POST" and request.path.endswith("/webhook"):
+                apply_failure(reply)
 
         return blueprint

@@ -22,8 +22,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from certbot.channels import RequestRejected, ValidatedRestInput, parse_webhook_body
-from certbot.rate_limit import RateLimiter
+from certbot.channels import RequestRejected, ValidatedRestInput
 
 WIDGET_DIR = Path(__file__).resolve().parents[1] / "widget"
 ASSETS = {
@@ -44,11 +43,6 @@ ASSET_HEADERS = {
 }
 
 
-def client_ip(request: Request) -> str:
-    """The visitor's address: the proxy-reported one when Sanic is configured to trust it."""
-    return request.remote_addr or request.ip or "unknown"
-
-
 class WidgetInput(ValidatedRestInput):
     """REST protocol for the widget, with limits fit for the open internet."""
 
@@ -62,9 +56,8 @@ class WidgetInput(ValidatedRestInput):
         window_seconds: float = 60,
     ) -> None:
         """Set the CORS allowlist and the rate limits (messages per window)."""
+        super().__init__(max_messages_per_visitor, max_messages_per_ip, window_seconds)
         self.allowed_origins = {origin.rstrip("/") for origin in allowed_origins}
-        self.visitor_limiter = RateLimiter(max_messages_per_visitor, window_seconds)
-        self.ip_limiter = RateLimiter(max_messages_per_ip, window_seconds)
 
     @classmethod
     def name(cls) -> str:
@@ -97,16 +90,7 @@ class WidgetInput(ValidatedRestInput):
         """Origin, then the per-IP limit, then the body, then the per-visitor limit."""
         if not self.origin_allowed(request):
             raise RequestRejected(403, FORBIDDEN_ORIGIN)
-        wait = self.ip_limiter.hit(client_ip(request))
-        if wait is None:
-            sender = parse_webhook_body(request.body, self.max_message_chars).get("sender")
-            wait = self.visitor_limiter.hit(sender or "default")
-        if wait is not None:
-            raise RequestRejected(
-                429,
-                f"too many messages: please wait {wait} seconds",
-                {"Retry-After": str(wait)},
-            )
+        super().check_webhook_request(request)
 
     def cors_headers(self, request: Request) -> dict[str, str]:
         """CORS response headers for an allowed cross-origin request."""
