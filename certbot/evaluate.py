@@ -4,6 +4,11 @@
    per-intent precision / recall / F1 and the most frequent confusions.
 2. CLINC150 `test` + `oos_test` (5,500 off-topic queries): the share that would get a
    certification answer instead of a decline.
+3. Optionally (`--stories`) the test stories, run in-process with the same loaded model.
+
+`--baseline REPORT` prints the model side by side with an earlier report (per-intent F1
+deltas, accuracy, off-topic rate); the retraining gate (console/retrain/gate.py) uses
+`side_by_side` on the same JSON reports.
 
 A message is scored by what the bot would do with it: an FAQ is identified by its full
 retrieval intent ("faq/who_certifies"); a low-confidence message whose likeliest intent
@@ -18,6 +23,7 @@ import asyncio
 import json
 import logging
 import sys
+import tempfile
 import time
 from collections import Counter
 from pathlib import Path
@@ -28,6 +34,7 @@ import yaml
 from certbot.clinc import EVALUATION_FILE, OVERLAPPING_INTENTS, evaluation_queries, load
 
 HELD_OUT_FILE = Path("tests/nlu/test_nlu.yml")
+STORIES_DIR = Path("tests/stories")
 MIN_ACCURACY = 0.95
 MAX_OFF_TOPIC_ANSWERED = 0.01
 # Outcomes that give a visitor certification content (an answer or the hand-over offer).
@@ -78,17 +85,32 @@ def per_intent_scores(gold: list[str], predicted: list[str]) -> dict[str, dict[s
     return scores
 
 
-async def parse_all(model: Path, texts: list[str]) -> list[dict[str, Any]]:
-    """Parse every text with the trained model, in-process, logging warnings only."""
+def load_agent(model: Path) -> Any:
+    """The trained model as a Rasa agent, in-process, logging warnings only."""
     from rasa.core.agent import Agent
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
 
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
+    return Agent.load(str(model))
 
-    agent = Agent.load(str(model))
+
+async def parse_all(agent: Any, texts: list[str]) -> list[dict[str, Any]]:
+    """Parse every text with the agent's model."""
     return [await agent.parse_message(text) for text in texts]
+
+
+async def stories_report(agent: Any, stories: Path) -> dict[str, Any]:
+    """How many test stories the model follows without a wrong prediction."""
+    from rasa.core.test import test
+
+    with tempfile.TemporaryDirectory() as out:
+        result = await test(str(stories), agent, out_directory=out, disable_plotting=True)
+    conversations = result["report"].get("conversation_accuracy", {})
+    total = int(conversations.get("total", 0))
+    correct = int(conversations.get("correct", 0))
+    return {"stories": total, "failed": total - correct, "action_accuracy": result["accuracy"]}
 
 
 def held_out_report(pairs: list[tuple[str, str]], parses: list[dict]) -> dict[str, Any]:
@@ -137,6 +159,77 @@ def clinc_report(queries: list[tuple[str, str]], parses: list[dict]) -> dict[str
     }
 
 
+def evaluate(model: Path, nlu: Path = HELD_OUT_FILE, stories: Path | None = None) -> dict:
+    """The JSON report of one model: held-out NLU, CLINC150 and optionally the stories."""
+    pairs = load_held_out(nlu)
+    queries = evaluation_queries(load(EVALUATION_FILE))
+    texts = [t for t, _ in pairs] + [t for t, _ in queries]
+    agent = load_agent(model)
+    started = time.perf_counter()
+    parses = asyncio.run(parse_all(agent, texts))
+    elapsed = time.perf_counter() - started
+    story_results = asyncio.run(stories_report(agent, stories)) if stories else None
+    timing = model.with_suffix("").with_suffix(".train-seconds")
+    return {
+        "model": str(model),
+        "nlu_file": str(nlu),
+        "held_out": held_out_report(pairs, parses[: len(pairs)]),
+        "clinc150": clinc_report(queries, parses[len(pairs) :]),
+        "stories": story_results,
+        "messages": len(texts),
+        "parse_seconds": elapsed,
+        "training_seconds": float(timing.read_text()) if timing.exists() else None,
+    }
+
+
+def gate_failures(report: dict[str, Any]) -> list[str]:
+    """The absolute quality gates this report fails (empty when it passes)."""
+    failures = []
+    if report["held_out"]["accuracy"] < MIN_ACCURACY:
+        failures.append(f"held-out accuracy below the gate ({MIN_ACCURACY:.0%})")
+    if report["clinc150"]["certification_answer_rate"] > MAX_OFF_TOPIC_ANSWERED:
+        failures.append(
+            f"too many off-topic queries get a certification answer "
+            f"(gate {MAX_OFF_TOPIC_ANSWERED:.0%})"
+        )
+    stories = report.get("stories")
+    if stories and stories["failed"]:
+        failures.append(f"{stories['failed']} of {stories['stories']} test stories fail")
+    return failures
+
+
+def side_by_side(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
+    """Headline figures of two reports and the per-intent F1 of both, with deltas."""
+    new_scores, old_scores = new["held_out"]["per_intent"], old["held_out"]["per_intent"]
+    intents = []
+    for label in sorted(set(new_scores) | set(old_scores)):
+        f1_new = new_scores.get(label, {}).get("f1")
+        f1_old = old_scores.get(label, {}).get("f1")
+        delta = f1_new - f1_old if f1_new is not None and f1_old is not None else None
+        intents.append({"intent": label, "old": f1_old, "new": f1_new, "delta": delta})
+    return {
+        "accuracy": headline(new["held_out"]["accuracy"], old["held_out"]["accuracy"]),
+        "off_topic_rate": headline(
+            new["clinc150"]["certification_answer_rate"],
+            old["clinc150"]["certification_answer_rate"],
+        ),
+        "stories_failed": headline(stories_failed(new), stories_failed(old)),
+        "per_intent_f1": intents,
+    }
+
+
+def headline(new: float | None, old: float | None) -> dict[str, float | None]:
+    """One figure of both models and its change."""
+    delta = new - old if new is not None and old is not None else None
+    return {"old": old, "new": new, "delta": delta}
+
+
+def stories_failed(report: dict[str, Any]) -> int | None:
+    """Failed test stories of a report, None when it has not run them."""
+    stories = report.get("stories")
+    return stories["failed"] if stories else None
+
+
 def print_summary(report: dict[str, Any]) -> None:
     """Human-readable summary on stdout."""
     held = report["held_out"]
@@ -157,9 +250,34 @@ def print_summary(report: dict[str, Any]) -> None:
         f"certification answers: {clinc['certification_answer_rate']:.2%} "
         f"(gate <= {MAX_OFF_TOPIC_ANSWERED:.0%})"
     )
+    if report.get("stories"):
+        stories = report["stories"]
+        print(f"\ntest stories: {stories['stories'] - stories['failed']}/{stories['stories']} pass")
     print(f"\nparse time: {report['parse_seconds']:.1f} s for {report['messages']} messages")
     if report.get("training_seconds") is not None:
         print(f"training time of this model: {report['training_seconds']:.0f} s")
+
+
+def print_comparison(comparison: dict[str, Any]) -> None:
+    """The side-by-side table: changed per-intent F1 scores and the headline figures."""
+    print(f"\n{'compared with the baseline':32} {'old':>7} {'new':>7} {'delta':>7}")
+    rows = [
+        ("accuracy", comparison["accuracy"]),
+        ("off-topic answer rate", comparison["off_topic_rate"]),
+        ("failed test stories", comparison["stories_failed"]),
+    ]
+    rows += [
+        (f"F1 {row['intent']}", row)
+        for row in comparison["per_intent_f1"]
+        if row["delta"] is None or abs(row["delta"]) > 1e-9
+    ]
+    for name, row in rows:
+        print(f"{name[:32]:32} {figure(row['old'])} {figure(row['new'])} {figure(row['delta'])}")
+
+
+def figure(value: float | None) -> str:
+    """A table cell: a number with 4 decimals, or a dash."""
+    return f"{value:7.4f}" if isinstance(value, float) else f"{value!s:>7}".replace("None", "-")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -173,35 +291,22 @@ def main(argv: list[str] | None = None) -> int:
         default=HELD_OUT_FILE,
         help="labelled test file (tests/nlu/dev_nlu.yml is the tuning set)",
     )
+    parser.add_argument(
+        "--stories", type=Path, help=f"also run these test stories (e.g. {STORIES_DIR})"
+    )
+    parser.add_argument("--baseline", type=Path, help="an earlier report.json to compare with")
     args = parser.parse_args(argv)
 
-    pairs = load_held_out(args.nlu)
-    queries = evaluation_queries(load(EVALUATION_FILE))
-    texts = [t for t, _ in pairs] + [t for t, _ in queries]
-    started = time.perf_counter()
-    parses = asyncio.run(parse_all(args.model, texts))
-    elapsed = time.perf_counter() - started
-
-    timing = args.model.with_suffix("").with_suffix(".train-seconds")
-    report = {
-        "model": str(args.model),
-        "nlu_file": str(args.nlu),
-        "held_out": held_out_report(pairs, parses[: len(pairs)]),
-        "clinc150": clinc_report(queries, parses[len(pairs) :]),
-        "messages": len(texts),
-        "parse_seconds": elapsed,
-        "training_seconds": float(timing.read_text()) if timing.exists() else None,
-    }
+    report = evaluate(args.model, args.nlu, args.stories)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     print_summary(report)
+    if args.baseline:
+        baseline = json.loads(args.baseline.read_text(encoding="utf-8"))
+        print_comparison(side_by_side(report, baseline))
     print(f"full report: {args.out / 'report.json'}")
 
-    failures = []
-    if report["held_out"]["accuracy"] < MIN_ACCURACY:
-        failures.append("held-out accuracy below the gate")
-    if report["clinc150"]["certification_answer_rate"] > MAX_OFF_TOPIC_ANSWERED:
-        failures.append("too many off-topic queries get a certification answer")
+    failures = gate_failures(report)
     for failure in failures:
         print(f"GATE FAILED: {failure}", file=sys.stderr)
     return 1 if failures else 0

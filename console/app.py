@@ -11,7 +11,8 @@ from sqlalchemy import text
 from console.auth import bp as auth_bp
 from console.auth import gate
 from console.errors import handle_error
-from console.routes import contacts, conversations, dashboard, exports, inbox, privacy
+from console.retrain.jobs import recover
+from console.routes import contacts, conversations, dashboard, exports, inbox, models, privacy
 from console.services import Services
 from console.settings import Settings
 
@@ -34,6 +35,7 @@ BLUEPRINTS = (
     contacts.bp,
     exports.bp,
     privacy.bp,
+    models.bp,
 )
 
 
@@ -42,6 +44,7 @@ def create_app(settings: Settings, name: str = "console") -> Sanic:
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     app.ctx.services = Services.build(settings)
+    recover(app.ctx.services.db)
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)
     app.static("/static", str(STATIC), name="static")

@@ -23,7 +23,8 @@ SESSION_COOKIE = "console_session"
 LOGIN_COOKIE = "console_login"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-PUBLIC_PATHS = {"/login", "/health"}
+# The model-server endpoint checks its own token (console/routes/models.py).
+PUBLIC_PATHS = {"/login", "/health", "/api/models/live"}
 WRONG_LOGIN = "Wrong username or password."
 TOO_MANY = "Too many failed sign-ins. Wait 15 minutes, then try again."
 

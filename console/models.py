@@ -15,6 +15,8 @@ Base = declarative_base()
 ROLES = ("viewer", "reviewer", "admin")
 ANNOTATION_ACTIONS = ("assign_intent", "out_of_scope", "new_faq")
 CONTACT_STATUSES = ("open", "done")
+MODEL_STATUSES = ("live", "candidate", "rejected", "failed", "retired")
+JOB_STATUSES = ("running", "live", "candidate", "rejected", "failed", "cancelled")
 NOTE_MAX = 2000
 ANSWER_MAX = 1000
 
@@ -96,6 +98,49 @@ class AuditEntry(Base):
     at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
     what = sa.Column(sa.String(60), nullable=False)
     details = sa.Column(sa.Text, nullable=False, default="")
+
+
+class TrainedModel(Base):
+    """A model in the registry; its file and evaluation report live in models/registry/<name>/."""
+
+    __tablename__ = "trained_models"
+    id = sa.Column(sa.Integer, primary_key=True)
+    name = sa.Column(sa.String(64), unique=True, nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    created_by = sa.Column(sa.String(40), nullable=False)
+    data_fingerprint = sa.Column(sa.String(64), nullable=False)
+    setup_fingerprint = sa.Column(sa.String(64), nullable=False)
+    status = sa.Column(sa.String(10), nullable=False)
+    accuracy = sa.Column(sa.Float)
+    off_topic_rate = sa.Column(sa.Float)
+    finetuned = sa.Column(sa.Boolean, nullable=False, default=False)
+    training_seconds = sa.Column(sa.Float)
+    gate_passed = sa.Column(sa.Boolean)
+    gate_reasons = sa.Column(sa.Text, nullable=False, default="")
+    activated_at = sa.Column(sa.DateTime(timezone=True))
+    activated_by = sa.Column(sa.String(40))
+    override_reason = sa.Column(sa.String(1000))
+    on_disk = sa.Column(sa.Boolean, nullable=False, default=True)
+
+
+class TrainingJob(Base):
+    """A retraining run; `active` is 1 while it runs (unique: one job at a time), else NULL."""
+
+    __tablename__ = "training_jobs"
+    id = sa.Column(sa.Integer, primary_key=True)
+    active = sa.Column(sa.Integer, unique=True)
+    created_by = sa.Column(sa.String(40), nullable=False)
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    finished_at = sa.Column(sa.DateTime(timezone=True))
+    status = sa.Column(sa.String(10), nullable=False, default="running")
+    stage = sa.Column(sa.String(20), nullable=False, default="queued")
+    epochs_done = sa.Column(sa.Integer)
+    epochs_total = sa.Column(sa.Integer)
+    log_tail = sa.Column(sa.Text, nullable=False, default="")
+    error = sa.Column(sa.Text, nullable=False, default="")
+    pid = sa.Column(sa.Integer)
+    plan = sa.Column(sa.Text, nullable=False, default="{}")
+    model_id = sa.Column(sa.Integer, sa.ForeignKey("trained_models.id"))
 
 
 class Database:

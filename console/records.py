@@ -24,7 +24,7 @@ from console.models import (
 
 TAG = re.compile(r"^[\w][\w .:-]{0,39}$")
 MAX_TAGS = 20
-FAQ_NAME = re.compile(r"^[a-z][a-z0-9_]{2,40}$")
+FAQ_NAME = re.compile(r"^[a-z][a-z0-9_]{2,39}$")
 
 
 class InputError(ValueError):
@@ -112,7 +112,7 @@ def check_correction(
         return Correction(action, intent=intent)
     if action == "new_faq":
         if not FAQ_NAME.match(faq_name):
-            raise InputError("the FAQ name must match ^[a-z][a-z0-9_]{2,40}$")
+            raise InputError("the FAQ name must match ^[a-z][a-z0-9_]{2,39}$")
         if f"faq/{faq_name}" in known_intents:
             raise InputError(f"faq/{faq_name} exists already: assign it instead")
         if not answer.strip():

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SECRET_FILE = Path("var/console-secret")
+MODEL_TOKEN_FILE = Path("var/model-pull-token")
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
 
@@ -23,6 +24,15 @@ class Settings:
     retention_days: int = 0
     host: str = "127.0.0.1"
     port: int = 5006
+    project: Path = Path(".")
+    registry: Path = Path("models/registry")
+    keep_models: int = 5
+    model_pull_token: str = ""
+    retrain_config: Path | None = None
+    finetune: bool = True
+    max_accuracy_drop: float = 0.02
+    max_f1_drop: float = 0.1
+    max_off_topic_rise: float = 0.005
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -37,7 +47,40 @@ class Settings:
             retention_days=non_negative_int(env.get("RETENTION_DAYS", "0"), "RETENTION_DAYS"),
             host=env.get("CONSOLE_HOST", cls.host),
             port=non_negative_int(env.get("CONSOLE_PORT", str(cls.port)), "CONSOLE_PORT"),
+            project=Path(env.get("RETRAIN_PROJECT", str(cls.project))),
+            registry=Path(env.get("MODEL_REGISTRY", str(cls.registry))),
+            keep_models=non_negative_int(env.get("KEEP_MODELS", "5"), "KEEP_MODELS"),
+            model_pull_token=env.get("MODEL_PULL_TOKEN") or persistent_secret(MODEL_TOKEN_FILE),
+            retrain_config=Path(env["RETRAIN_CONFIG"]) if env.get("RETRAIN_CONFIG") else None,
+            finetune=env.get("RETRAIN_FINETUNE", "true").lower() in TRUE_WORDS,
+            max_accuracy_drop=fraction(env, "RETRAIN_MAX_ACCURACY_DROP", cls.max_accuracy_drop),
+            max_f1_drop=fraction(env, "RETRAIN_MAX_F1_DROP", cls.max_f1_drop),
+            max_off_topic_rise=fraction(env, "RETRAIN_MAX_OFF_TOPIC_RISE", cls.max_off_topic_rise),
         )
+
+    def as_env(self) -> dict[str, str]:
+        """Environment variables that make `from_env` rebuild these settings (for a job)."""
+        env = {
+            "CONSOLE_DB_URL": self.db_url,
+            "ENDPOINTS": str(self.endpoints),
+            "DOMAIN": str(self.domain),
+            "CONSOLE_SECRET": self.secret,
+            "CONSOLE_SECURE_COOKIES": str(self.secure_cookies).lower(),
+            "RETENTION_DAYS": str(self.retention_days),
+            "CONSOLE_HOST": self.host,
+            "CONSOLE_PORT": str(self.port),
+            "RETRAIN_PROJECT": str(self.project),
+            "MODEL_REGISTRY": str(self.registry),
+            "KEEP_MODELS": str(self.keep_models),
+            "RETRAIN_FINETUNE": str(self.finetune).lower(),
+            "MODEL_PULL_TOKEN": self.model_pull_token,
+            "RETRAIN_MAX_ACCURACY_DROP": str(self.max_accuracy_drop),
+            "RETRAIN_MAX_F1_DROP": str(self.max_f1_drop),
+            "RETRAIN_MAX_OFF_TOPIC_RISE": str(self.max_off_topic_rise),
+        }
+        if self.retrain_config is not None:
+            env["RETRAIN_CONFIG"] = str(self.retrain_config)
+        return env
 
 
 def non_negative_int(value: str, name: str) -> int:
@@ -45,6 +88,18 @@ def non_negative_int(value: str, name: str) -> int:
     if not value.strip().isdigit():
         raise ValueError(f"{name} must be a whole number >= 0, not {value!r}")
     return int(value)
+
+
+def fraction(env: dict[str, str], name: str, default: float) -> float:
+    """A number between 0 and 1 from the variable `name`, naming it when it is not one."""
+    value = env.get(name, str(default))
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"{name} must be a number between 0 and 1, not {value!r}")
+    return number
 
 
 def persistent_secret(path: Path) -> str:

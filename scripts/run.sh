@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Start the action server, the bot and the staff console; stop them all on Ctrl-C.
-# Used by `make run`.
-# With "shell" as second argument, chat in the terminal (`rasa shell`) instead.
+# Start the action server, the staff console and the bot; stop them all on Ctrl-C.
+# Used by `make run`. The bot pulls the live model from the console (Rasa's model server
+# protocol, docs/retraining.md), so the console starts first; it registers
+# models/certbot.tar.gz (`make train`) as the first live model when its registry has none.
+# With "shell" as second argument, chat in the terminal (`rasa shell`) with MODEL instead.
 set -euo pipefail
 model=${1:?usage: scripts/run.sh MODEL [shell]}
 mode=${2:-server}
@@ -12,29 +14,13 @@ endpoints=${ENDPOINTS:-endpoints.yml}
 mkdir -p var
 if [ "$actions_port" != 5055 ]; then
   # endpoints.yml names the default action server port; point a copy at the chosen one.
-  sed "s#localhost:5055/#localhost:$actions_port/#" "$endpoints" > var/endpoints.run.yml
-  endpoints=var/endpoints.run.yml
+  sed "s#localhost:5055/#localhost:$actions_port/#" "$endpoints" > var/endpoints.actions.yml
+  endpoints=var/endpoints.actions.yml
 fi
 
-pids=()
-stop() {
-  trap - INT TERM EXIT
-  kill "${pids[@]}" 2>/dev/null || true
-  wait "${pids[@]}" 2>/dev/null || true
-}
-trap stop INT TERM EXIT
+source "$(dirname "$0")/supervise.sh"
 
-wait_for() {
-  for _ in $(seq 1 180); do
-    if curl -fsS "$1" >/dev/null 2>&1; then return 0; fi
-    if ! kill -0 "${pids[@]}" 2>/dev/null; then echo "A server failed to start." >&2; exit 1; fi
-    sleep 1
-  done
-  echo "Timed out waiting for $1" >&2
-  exit 1
-}
-
-.venv/bin/rasa run actions --port "$actions_port" --actions actions &
+SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --port "$actions_port" --actions actions &
 pids+=($!)
 wait_for "http://localhost:$actions_port/health"
 
@@ -43,19 +29,28 @@ if [ "$mode" = shell ]; then
   exit
 fi
 
-.venv/bin/rasa run --model "$model" --port "$bot_port" --endpoints "$endpoints" \
-  --credentials credentials.yml &
-pids+=($!)
+# The token the bot shows the console's model endpoint (created once in var/).
+MODEL_PULL_TOKEN=${MODEL_PULL_TOKEN:-$(.venv/bin/python -c \
+  'from console.settings import MODEL_TOKEN_FILE as f, persistent_secret as s; print(s(f))')}
+export MODEL_PULL_TOKEN
 CONSOLE_PORT=$console_port ENDPOINTS=$endpoints .venv/bin/python -m console &
 pids+=($!)
-wait_for "http://localhost:$bot_port/"
 wait_for "http://localhost:$console_port/health"
+
+# The bot's endpoints: the chosen ones plus the model server (Rasa expands the token).
+{ cat "$endpoints"; printf '\nmodels:\n  url: "http://localhost:%s/api/models/live"\n' "$console_port"
+  printf '  token: ${MODEL_PULL_TOKEN}\n  wait_time_between_pulls: 10\n'; } > var/endpoints.run.yml
+.venv/bin/rasa run --port "$bot_port" --endpoints var/endpoints.run.yml \
+  --credentials credentials.yml &
+pids+=($!)
+wait_for "http://localhost:$bot_port/"
 
 cat <<MSG
 
 The bot is ready on http://localhost:$bot_port (actions on port $actions_port).
 Demo page with the chat widget: http://localhost:$bot_port/webhooks/widget/demo/
 Staff console: http://localhost:$console_port (create an account: make user NAME=... ROLE=admin)
+Retrain from reviewed annotations on its Models page, or with make retrain.
 Or ask the bot over REST:
   curl -s -X POST http://localhost:$bot_port/webhooks/rest/webhook \\
        -H 'Content-Type: application/json' \\

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
 from actions.questions import FAQ_QUESTIONS, INTENT_SUGGESTIONS
 
@@ -14,12 +15,12 @@ RESPONSES = DOMAIN["responses"]
 
 
 def training_examples() -> dict[str, set[str]]:
+    """Lower-cased training texts by (full retrieval) intent, read the way Rasa reads them."""
     examples: dict[str, set[str]] = {}
     for path in (ROOT / "data" / "nlu").glob("*.yml"):
-        for block in yaml.safe_load(path.read_text())["nlu"]:
-            lines = block["examples"].splitlines()
-            texts = {line.strip()[2:].strip().lower() for line in lines if line.strip()}
-            examples.setdefault(block["intent"], set()).update(texts)
+        for message in RasaYAMLReader().read(path).training_examples:
+            intent = message.get("intent_response_key") or message.get("intent")
+            examples.setdefault(intent, set()).add(message.get("text").lower())
     return examples
 
 

@@ -1,4 +1,12 @@
-from certbot.evaluate import gives_domain_answer, outcome, per_intent_scores
+import pytest
+
+from certbot.evaluate import (
+    gate_failures,
+    gives_domain_answer,
+    outcome,
+    per_intent_scores,
+    side_by_side,
+)
 
 
 def parse(name, ranking=(), full=None):
@@ -33,3 +41,31 @@ def test_per_intent_scores():
     scores = per_intent_scores(["a", "a", "b"], ["a", "b", "b"])
     assert scores["a"] == {"precision": 1.0, "recall": 0.5, "f1": 2 / 3, "support": 2}
     assert scores["b"]["precision"] == 0.5
+
+
+def report(accuracy, off_topic, f1, stories_failed=None):
+    return {
+        "held_out": {"accuracy": accuracy, "per_intent": {k: {"f1": v} for k, v in f1.items()}},
+        "clinc150": {"certification_answer_rate": off_topic},
+        "stories": None if stories_failed is None else {"stories": 11, "failed": stories_failed},
+    }
+
+
+def test_side_by_side_gives_both_figures_and_deltas_per_intent():
+    new = report(0.96, 0.004, {"greet": 1.0, "faq/casco": 0.8, "faq/new_one": 0.9}, 0)
+    old = report(0.97, 0.002, {"greet": 1.0, "faq/casco": 0.9})
+    comparison = side_by_side(new, old)
+    assert comparison["accuracy"] == {"old": 0.97, "new": 0.96, "delta": pytest.approx(-0.01)}
+    assert comparison["off_topic_rate"]["delta"] == pytest.approx(0.002)
+    assert comparison["stories_failed"] == {"old": None, "new": 0, "delta": None}
+    assert comparison["per_intent_f1"] == [
+        {"intent": "faq/casco", "old": 0.9, "new": 0.8, "delta": pytest.approx(-0.1)},
+        {"intent": "faq/new_one", "old": None, "new": 0.9, "delta": None},
+        {"intent": "greet", "old": 1.0, "new": 1.0, "delta": 0.0},
+    ]
+
+
+def test_gate_failures_name_each_failed_gate():
+    assert gate_failures(report(0.95, 0.01, {}, 0)) == []
+    failures = gate_failures(report(0.94, 0.011, {}, 2))
+    assert [f.split(" ")[0] for f in failures] == ["held-out", "too", "2"]

@@ -27,7 +27,7 @@ def unsafe_routes(app) -> list[tuple[str, str, object]]:
 
 
 def concrete(path: str, cid: str) -> str:
-    return re.sub(r"<aid:int>", "1", re.sub(r"<cid:str>", cid, path))
+    return re.sub(r"<\w+:int>", "1", re.sub(r"<cid:str>", cid, path))
 
 
 def name_of(handler) -> str:

@@ -1,0 +1,1 @@
+"""Retraining: reviewed examples to training data, training jobs, evaluation gate, registry."""

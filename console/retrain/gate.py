@@ -1,0 +1,55 @@
+"""The evaluation gate: a candidate goes live only when it is not worse than the live model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from certbot.evaluate import gate_failures, side_by_side
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """How much worse than the live model a candidate may be (fractions, 0..1)."""
+
+    max_accuracy_drop: float = 0.02
+    max_f1_drop: float = 0.1
+    max_off_topic_rise: float = 0.005
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The gate's decision, its reasons and the side-by-side figures (None without a live model)."""
+
+    passed: bool
+    reasons: list[str]
+    comparison: dict[str, Any] | None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The verdict as JSON-ready data (kept in the model's report)."""
+        return {"passed": self.passed, "reasons": self.reasons, "comparison": self.comparison}
+
+
+def judge(candidate: dict[str, Any], live: dict[str, Any] | None, limits: Tolerances) -> Verdict:
+    """Apply the absolute gates of certbot/evaluate.py, then the tolerances against `live`."""
+    reasons = gate_failures(candidate)
+    if live is None:
+        return Verdict(not reasons, reasons, None)
+    comparison = side_by_side(candidate, live)
+    accuracy = comparison["accuracy"]["delta"]
+    if accuracy < -limits.max_accuracy_drop:
+        reasons.append(
+            f"held-out accuracy drops by {-accuracy:.2%} (tolerance {limits.max_accuracy_drop:.2%})"
+        )
+    rise = comparison["off_topic_rate"]["delta"]
+    if rise > limits.max_off_topic_rise:
+        reasons.append(
+            f"off-topic answer rate rises by {rise:.2%} (tolerance {limits.max_off_topic_rise:.2%})"
+        )
+    for row in comparison["per_intent_f1"]:
+        if row["delta"] is not None and row["delta"] < -limits.max_f1_drop:
+            reasons.append(
+                f"F1 of {row['intent']} drops by {-row['delta']:.2f} "
+                f"(tolerance {limits.max_f1_drop:.2f})"
+            )
+    return Verdict(not reasons, reasons, comparison)

@@ -1,0 +1,281 @@
+"""One retraining run: export, validate, train, evaluate, gate, activate.
+
+Everything happens in a temporary copy of the project; the live model and the project's data
+files change only when the new model goes live (data files are replaced atomically).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from console.models import Database, TrainedModel, TrainingJob, audit
+from console.records import standing_annotations
+from console.retrain import registry
+from console.retrain.dataset import HELD_OUT, plan_export, write_export
+from console.retrain.gate import Tolerances, Verdict, judge
+from console.retrain.jobs import JobCancelled, Progress
+from console.settings import Settings
+
+RASA = str(Path(sys.executable).parent / "rasa")
+STORIES = Path("tests/stories")
+FINETUNE_EPOCH_FRACTION = 0.5
+QUIET = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
+
+
+class StepFailed(Exception):
+    """A stage failed; the message says why (shown in the console and by `make retrain`)."""
+
+
+@dataclass
+class Outcome:
+    """How a run ended: live, candidate (passed but not activated) or rejected."""
+
+    status: str
+    model_id: int
+    verdict: Verdict
+
+
+def tolerances(settings: Settings) -> Tolerances:
+    """The gate's tolerances from the settings."""
+    return Tolerances(settings.max_accuracy_drop, settings.max_f1_drop, settings.max_off_topic_rise)
+
+
+def working_copy(settings: Settings, into: Path) -> Path:
+    """Copy domain, data, held-out set and training config into `into`; return the config."""
+    project = settings.project
+    shutil.copyfile(project / "domain.yml", into / "domain.yml")
+    shutil.copytree(project / "data", into / "data")
+    (into / HELD_OUT).parent.mkdir(parents=True)
+    shutil.copyfile(project / HELD_OUT, into / HELD_OUT)
+    config = into / "config.yml"
+    shutil.copyfile(settings.retrain_config or project / "config.yml", config)
+    return config
+
+
+def run_command(args: list[str], progress: Progress) -> None:
+    """Run a command, streaming its output (lines and tqdm updates) to `progress`."""
+    process = subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **QUIET},
+    )
+    buffer = b""
+    try:
+        while chunk := process.stdout.read1(4096):
+            buffer += chunk
+            *lines, buffer = buffer.replace(b"\r", b"\n").split(b"\n")
+            for line in lines:
+                progress.line(line.decode(errors="replace"))
+        progress.line(buffer.decode(errors="replace"))
+    finally:
+        if process.poll() is None:
+            process.kill()
+        code = process.wait()
+    if code != 0:
+        raise StepFailed(f"{Path(args[0]).name} {args[1]} failed (exit code {code})")
+
+
+def export(db: Database, settings: Settings, work: Path, progress: Progress) -> Any:
+    """Write the standing annotations into the working copy's data files; return the plan."""
+    progress.stage("export")
+    with db.session() as session:
+        annotations = standing_annotations(session)
+        plan = plan_export(work, annotations)
+    summary = plan.as_dict()
+    progress.save(plan=json.dumps(summary))
+    for name in ("added", "duplicates", "conflicts", "rejected", "removed", "new_faqs"):
+        progress.line(f"{name}: {len(summary.get(name) or [])}")
+    write_export(work, plan)
+    return plan
+
+
+def can_finetune(plan: Any, live: TrainedModel | None, settings: Settings, work: Path) -> bool:
+    """Finetune the live model when no intent or FAQ is added and config/domain are unchanged."""
+    return (
+        settings.finetune
+        and live is not None
+        and live.on_disk
+        and not plan.adds_intent
+        and live.setup_fingerprint == registry.setup_fingerprint(work, work / "config.yml")
+    )
+
+
+def train(work: Path, out: Path, progress: Progress, base: Path | None) -> tuple[Path, bool]:
+    """Finetune `base` (if given) or train in full into `out`; (model file, finetuned?).
+
+    Rasa refuses to finetune when the domain's dialogue-relevant keys changed since `base`
+    was trained: then (or when finetuning fails otherwise) a full training runs.
+    """
+    progress.stage("train")
+    args = [
+        RASA, "train", "--config", str(work / "config.yml"), "--domain", str(work / "domain.yml"),
+        "--data", str(work / "data"), "--out", str(out), "--fixed-model-name", "candidate",
+    ]  # fmt: skip
+    finetuned = base is not None
+    if base is not None:
+        progress.line(f"finetuning the live model (epoch fraction {FINETUNE_EPOCH_FRACTION})")
+        try:
+            fraction = str(FINETUNE_EPOCH_FRACTION)
+            run_command([*args, "--finetune", str(base), "--epoch-fraction", fraction], progress)
+        except StepFailed as error:
+            progress.line(f"finetuning failed ({error}): training in full instead")
+            finetuned = False
+    if not finetuned:
+        run_command(args, progress)
+    model = out / "candidate.tar.gz"
+    if not model.exists():
+        raise StepFailed("training finished without writing a model")
+    return model, finetuned
+
+
+def evaluate(settings: Settings, model: Path, progress: Progress) -> dict[str, Any]:
+    """The model's report: held-out NLU, CLINC150 off-topic queries, test stories."""
+    from certbot.evaluate import evaluate as evaluate_model
+
+    project = settings.project
+    progress.line(f"evaluating {model.name}")
+    return evaluate_model(model, project / HELD_OUT, project / STORIES)
+
+
+def sync_back(work: Path, project: Path) -> list[str]:
+    """Replace the project's domain and data files by the working copy's, atomically per file."""
+    changed = []
+    names = {p.relative_to(work) for p in (work / "data").rglob("*.yml")}
+    old = {p.relative_to(project) for p in (project / "data").rglob("*.yml")}
+    for name in sorted(names | {Path("domain.yml")}):
+        source, target = work / name, project / name
+        if target.exists() and target.read_bytes() == source.read_bytes():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.retrain")
+        shutil.copyfile(source, temporary)
+        os.replace(temporary, target)
+        changed.append(str(name))
+    for name in sorted(old - names):
+        (project / name).unlink()
+        changed.append(str(name))
+    return changed
+
+
+def run(db: Database, settings: Settings, job_id: int, progress: Progress) -> Outcome:
+    """The whole run for job `job_id`; StepFailed (or OSError) when a stage fails."""
+    with tempfile.TemporaryDirectory(prefix="certbot-retrain-") as temporary:
+        work = Path(temporary) / "project"
+        work.mkdir()
+        config = working_copy(settings, work)
+        plan = export(db, settings, work, progress)
+
+        progress.stage("validate")
+        run_command(
+            [RASA, "data", "validate", "--fail-on-warnings", "--config", str(config),
+             "--domain", str(work / "domain.yml"), "--data", str(work / "data")],
+            progress,
+        )  # fmt: skip
+
+        with db.session() as session:
+            live = registry.live_model(session)
+            base = registry.model_path(settings, live) if live else None
+            finetune = can_finetune(plan, live, settings, work)
+        started = time.monotonic()
+        out = Path(temporary) / "out"
+        model, finetune = train(work, out, progress, base if finetune else None)
+        seconds = time.monotonic() - started
+
+        trained = Trained(model, finetune, seconds, work, config)
+        progress.stage("evaluate")
+        try:
+            report = evaluate(settings, model, progress)
+            live_report = live_report_of(db, settings, progress)
+        except JobCancelled:
+            raise
+        except Exception as error:  # any Rasa error: the model is kept as "failed"
+            reason = f"evaluation failed: {error!r}"
+            add_model(db, settings, job_id, trained, "failed", {}, [reason])
+            raise StepFailed(reason) from error
+
+        progress.stage("gate")
+        verdict = judge(report, live_report, tolerances(settings))
+        for reason in verdict.reasons or ["not worse than the live model: passed"]:
+            progress.line(f"gate: {reason}")
+        status = "candidate" if verdict.passed else "rejected"
+        report = {**report, "gate": verdict.as_dict()}
+        model_id = add_model(db, settings, job_id, trained, status, report, verdict.reasons)
+        if not verdict.passed:
+            return Outcome("rejected", model_id, verdict)
+
+        progress.stage("activate")
+        with db.session() as session:
+            job = session.get(TrainingJob, job_id)
+            registry.activate(session, settings, model_id, job.created_by)
+            changed = sync_back(work, settings.project)
+            audit(session, job.created_by, "training data updated", ", ".join(changed))
+        progress.line(f"live: model {model_id}; data files updated: {', '.join(changed) or 'none'}")
+        return Outcome("live", model_id, verdict)
+
+
+@dataclass(frozen=True)
+class Trained:
+    """A freshly trained model file and how it was made."""
+
+    path: Path
+    finetuned: bool
+    seconds: float
+    work: Path
+    config: Path
+
+
+def add_model(
+    db: Database,
+    settings: Settings,
+    job_id: int,
+    trained: Trained,
+    status: str,
+    report: dict[str, Any],
+    reasons: list[str],
+) -> int:
+    """Register the trained model with its report and the gate's reasons; its id."""
+    with db.session() as session:
+        row = registry.register(
+            session,
+            settings,
+            trained.path,
+            created_by=session.get(TrainingJob, job_id).created_by,
+            fingerprints=(
+                registry.data_fingerprint(trained.work, trained.config),
+                registry.setup_fingerprint(trained.work, trained.config),
+            ),
+            status=status,
+            finetuned=trained.finetuned,
+            training_seconds=trained.seconds,
+        )
+        if report:
+            registry.save_report(settings, row, report)
+        row.gate_passed = status == "candidate"
+        row.gate_reasons = "\n".join(reasons)
+        return row.id
+
+
+def live_report_of(db: Database, settings: Settings, progress: Progress) -> dict | None:
+    """The live model's stored report; evaluated once (and kept) when it has none."""
+    with db.session() as session:
+        live = registry.live_model(session)
+        if live is None:
+            return None
+        live_id, path = live.id, registry.model_path(settings, live)
+        report = registry.report_of(settings, live)
+    if report is None and path.exists():
+        progress.line("the live model has no report yet: evaluating it once")
+        report = evaluate(settings, path, progress)
+        with db.session() as session:
+            registry.save_report(settings, session.get(TrainedModel, live_id), report)
+    return report

@@ -1,0 +1,186 @@
+"""Models: export preview, retraining jobs, the registry, activation, and the model server."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.exceptions import NotFound
+from sanic.response import HTTPResponse, empty, file_stream, json, redirect
+
+from console.models import TrainedModel, TrainingJob
+from console.records import standing_annotations
+from console.retrain import jobs, registry
+from console.retrain.dataset import ExportError, plan_export
+from console.retrain.jobs import AlreadyTraining
+from console.web import Fields, done, is_api, me, page_and_api, render, requires, services
+
+bp = Blueprint("models")
+PULL_PATH = "/api/models/live"
+CHUNK_BYTES = 1 << 20
+
+
+def plan_preview(request: Request) -> dict[str, Any]:
+    """What the standing annotations would change in the training data."""
+    settings = services(request).settings
+    with services(request).db.session() as session:
+        annotations = standing_annotations(session)
+    try:
+        return plan_export(settings.project, annotations).as_dict()
+    except ExportError as error:
+        return {"error": str(error)}
+
+
+async def preview(request: Request) -> dict[str, Any]:
+    """`plan_preview` in a worker thread: reading the training data takes about a second."""
+    return await asyncio.get_running_loop().run_in_executor(None, plan_preview, request)
+
+
+def registry_state(request: Request) -> dict[str, Any]:
+    """Every model and the newest job, as JSON."""
+    with services(request).db.session() as session:
+        models = [registry.model_json(m) for m in registry.all_models(session)]
+    job = jobs.latest(services(request).db)
+    return {"models": models, "job": jobs.job_json(job) if job else None}
+
+
+@bp.get("/api/models")
+async def models_api(request: Request) -> HTTPResponse:
+    """The registry and the newest job."""
+    return json(registry_state(request))
+
+
+@bp.get("/api/models/export-preview")
+async def preview_api(request: Request) -> HTTPResponse:
+    """The export plan of the standing annotations."""
+    return json(await preview(request))
+
+
+@bp.get("/models")
+async def models_page(request: Request) -> HTTPResponse:
+    """Export preview, Retrain button, newest job and the registry table."""
+    return render(request, "models.html", plan=await preview(request), **registry_state(request))
+
+
+@page_and_api(bp, "/models/retrain")
+@requires("reviewer")
+async def retrain(request: Request) -> HTTPResponse:
+    """Start a training job (one at a time: 409 with the running job's id otherwise)."""
+    try:
+        job_id = jobs.spawn(services(request).db, services(request).settings, me(request).username)
+    except AlreadyTraining as running:
+        if is_api(request):
+            return json({"error": "already training", "job": running.job}, status=409)
+        return redirect(f"/models/jobs/{running.job}", status=303)
+    if is_api(request):
+        return json({"job": job_id}, status=202)
+    return redirect(f"/models/jobs/{job_id}", status=303)
+
+
+def job_or_404(request: Request, job_id: int) -> TrainingJob:
+    """The job with this id."""
+    with services(request).db.session() as session:
+        job = session.get(TrainingJob, job_id)
+    if job is None:
+        raise NotFound("no training job with this id")
+    return job
+
+
+@bp.get("/api/jobs/<job_id:int>")
+async def job_api(request: Request, job_id: int) -> HTTPResponse:
+    """A job's status, stage, epoch progress and log tail."""
+    return json(jobs.job_json(job_or_404(request, job_id)))
+
+
+@bp.get("/models/jobs/<job_id:int>")
+async def job_page(request: Request, job_id: int) -> HTTPResponse:
+    """A job's progress page (console.js refreshes it while the job runs)."""
+    return render(request, "job.html", job=jobs.job_json(job_or_404(request, job_id)))
+
+
+@page_and_api(bp, "/jobs/<job_id:int>/cancel")
+@requires("reviewer")
+async def cancel(request: Request, job_id: int) -> HTTPResponse:
+    """Cancel a running job."""
+    jobs.cancel(services(request).db, job_id, me(request).username)
+    return done(request, {"cancelled": job_id}, f"/models/jobs/{job_id}")
+
+
+def model_and_report(request: Request, model_id: int) -> tuple[dict, dict | None]:
+    """A registry row and its report."""
+    settings = services(request).settings
+    with services(request).db.session() as session:
+        model = session.get(TrainedModel, model_id)
+        if model is None:
+            raise NotFound("no model with this id")
+        return registry.model_json(model), registry.report_of(settings, model)
+
+
+@bp.get("/api/models/<model_id:int>")
+async def model_api(request: Request, model_id: int) -> HTTPResponse:
+    """A model and its evaluation report (with the gate's side-by-side comparison)."""
+    model, report = model_and_report(request, model_id)
+    return json({"model": model, "report": report})
+
+
+@bp.get("/models/<model_id:int>")
+async def model_page(request: Request, model_id: int) -> HTTPResponse:
+    """A model's report, side by side with the model that was live, and its actions."""
+    model, report = model_and_report(request, model_id)
+    return render(request, "model.html", model=model, report=report)
+
+
+@page_and_api(bp, "/models/<model_id:int>/activate")
+@requires("admin")
+async def activate(request: Request, model_id: int) -> HTTPResponse:
+    """Make a model live; one the gate rejected needs a written reason."""
+    reason = Fields.of(request).text("reason")
+    settings = services(request).settings
+    with services(request).db.session() as session:
+        model = registry.activate(session, settings, model_id, me(request).username, reason)
+        payload = registry.model_json(model)
+    return done(request, {"live": payload}, f"/models/{model_id}")
+
+
+@page_and_api(bp, "/models/rollback")
+@requires("admin")
+async def rollback(request: Request) -> HTTPResponse:
+    """Make the previously live model live again."""
+    settings = services(request).settings
+    with services(request).db.session() as session:
+        previous = registry.previous_live(session)
+        if previous is None:
+            raise NotFound("there is no earlier live model to roll back to")
+        model = registry.activate(session, settings, previous.id, me(request).username, "rollback")
+        payload = registry.model_json(model)
+    return done(request, {"live": payload}, "/models")
+
+
+@bp.get(PULL_PATH)
+async def live_model_file(request: Request) -> HTTPResponse:
+    """Rasa's model-server protocol for the bots: the live model, 304 when they have it.
+
+    The bots send the shared token as the `token` query parameter (endpoints.yml `models:`).
+    """
+    settings = services(request).settings
+    token = request.args.get("token", "")
+    if not settings.model_pull_token or not hmac.compare_digest(
+        token.encode(), settings.model_pull_token.encode()
+    ):
+        return json({"error": "wrong or missing model pull token"}, status=403)
+    with services(request).db.session() as session:
+        live = registry.live_model(session)
+        path = registry.model_path(services(request).settings, live) if live else None
+        name = live.name if live else ""
+    if path is None or not path.exists():
+        return json({"error": "no live model"}, status=404)
+    if request.headers.get("If-None-Match") == name:
+        return empty(status=304, headers={"ETag": name})
+    return await file_stream(
+        str(path),
+        headers={"ETag": name, "filename": f"{name}.tar.gz"},
+        mime_type="application/gzip",
+        chunk_size=CHUNK_BYTES,
+    )

@@ -1,0 +1,69 @@
+"""Registry and job fixtures: a console database and model registry in a temporary folder."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+
+from console.models import Database
+from console.settings import Settings
+
+REPORT = {
+    "held_out": {
+        "examples": 20,
+        "accuracy": 0.97,
+        "per_intent": {
+            "faq/who_certifies": {"precision": 1.0, "recall": 0.9, "f1": 0.95, "support": 10},
+            "greet": {"precision": 0.9, "recall": 1.0, "f1": 0.95, "support": 10},
+        },
+    },
+    "clinc150": {"queries": 5500, "certification_answer_rate": 0.002},
+    "stories": {"stories": 11, "failed": 0, "action_accuracy": 1.0},
+}
+
+
+def report(accuracy: float = 0.97, off_topic: float = 0.002, **f1: float) -> dict:
+    """A report like certbot/evaluate.py writes, with these figures."""
+    result = copy.deepcopy(REPORT)
+    result["held_out"]["accuracy"] = accuracy
+    result["clinc150"]["certification_answer_rate"] = off_topic
+    for intent, score in f1.items():
+        result["held_out"]["per_intent"][intent.replace("__", "/")]["f1"] = score
+    return result
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    project = tmp_path / "project"
+    (project / "data" / "nlu").mkdir(parents=True)
+    (project / "domain.yml").write_text("version: '3.1'\n")
+    (project / "config.yml").write_text("recipe: default.v1\n")
+    (project / "data" / "nlu" / "faq.yml").write_text("version: '3.1'\nnlu: []\n")
+    return Settings(
+        db_url=f"sqlite:///{tmp_path / 'console.db'}",
+        project=project,
+        registry=tmp_path / "registry",
+        keep_models=2,
+        model_pull_token="pull-token",
+    )
+
+
+@pytest.fixture
+def db(settings: Settings) -> Database:
+    return Database(settings.db_url)
+
+
+def model_file(folder: Path, content: bytes) -> Path:
+    """A stand-in model archive (the registry stores bytes; it never opens them)."""
+    path = folder / f"m-{content.hex()[:12]}.tar.gz"
+    path.write_bytes(content)
+    return path
+
+
+def write_report(path: Path, data: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data))
+    return path

@@ -1,0 +1,250 @@
+"""From a misunderstood question to a corrected live bot, through the console's API.
+
+A real console (with its model server), a real bot pulling from it every 2 s and real
+trainings (the shipped config, finetuning the live model) on a temporary project copy.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+import uuid
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from console.retrain import registry
+from tests.console.conftest import make_console, widget_post
+from tests.console.test_browser import assert_accessible, sign_in
+from tests.integration.responses import variants
+from tests.servers import ALLOWED_ORIGIN, MODEL, ROOT, Bot
+
+TOKEN = "pull-token-" + uuid.uuid4().hex
+JOB_SECONDS = 1800
+SWAP_SECONDS = 120
+# Paraphrases of FAQ questions, in the words of visitors; the test annotates the first one
+# the shipped model does not answer with its FAQ.
+CANDIDATES = [
+    ("which organisations are allowed to hand out the certificate", "faq/who_certifies"),
+    ("who actually gives companies their 9001 papers", "faq/who_certifies"),
+    ("who checks the checkers", "faq/labs_and_bodies"),
+]
+PROJECT_FILES = ("domain.yml", "config.yml", "data", "tests/nlu/test_nlu.yml", "tests/stories")
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A copy of the training inputs the jobs may change (`make pytest` has trained the
+    shipped model from these, so finetuning applies)."""
+    root = tmp_path_factory.mktemp("project")
+    for name in PROJECT_FILES:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copyfile
+        copy(ROOT / name, root / name)
+    return root
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, project):
+    """The console, with the shipped model registered live, and a bot pulling from it."""
+    workdir = tmp_path_factory.mktemp("retrain-bot")
+    tracker = SimpleNamespace(db=workdir / "conversations.db")
+    console = make_console(
+        tmp_path_factory.mktemp("retrain-console"),
+        tracker,
+        "retrain",
+        project=project,
+        registry=tmp_path_factory.mktemp("registry"),
+        model_pull_token=TOKEN,
+    )
+    with console.app.ctx.services.db.session() as session:
+        registry.bootstrap(session, console.settings, MODEL)
+    pull = f"{console.url}/api/models/live"
+    bot = Bot(
+        workdir,
+        [ALLOWED_ORIGIN],
+        extra_endpoints=(
+            f'models:\n  url: "{pull}"\n  token: "{TOKEN}"\n  wait_time_between_pulls: 2\n'
+        ),
+    )
+    bot.actions.start()
+    bot.rasa.start()
+    yield console, bot
+    bot.rasa.stop()
+    bot.actions.stop()
+    console.served.stop()
+
+
+def texts(bot, text: str) -> list[str]:
+    """The bot's reply texts to `text` from a new visitor."""
+    return [reply.get("text", "") for reply in bot.say(f"retrain-{uuid.uuid4().hex}", text)]
+
+
+def answers_with(replies: list[str], faq: str) -> bool:
+    """True when one of the replies is the FAQ's answer."""
+    return any(reply in variants(f"utter_{faq}") for reply in replies)
+
+
+def wait_for_job(session: requests.Session, url: str, job_id: int) -> dict:
+    """Poll the job until it has finished; its final JSON."""
+    deadline = time.monotonic() + JOB_SECONDS
+    while time.monotonic() < deadline:
+        job = session.get(f"{url}/api/jobs/{job_id}").json()
+        if job["status"] != "running":
+            return job
+        time.sleep(2)
+    pytest.fail(f"job {job_id} still running after {JOB_SECONDS} s")
+
+
+def wait_for_answer(bot, text: str, wanted) -> list[str]:
+    """Ask until the replies satisfy `wanted` (the bot pulls the live model every 2 s)."""
+    deadline = time.monotonic() + SWAP_SECONDS
+    while time.monotonic() < deadline:
+        replies = texts(bot, text)
+        if wanted(replies):
+            return replies
+        time.sleep(1)
+    pytest.fail(f"the bot did not switch models within {SWAP_SECONDS} s: {replies}")
+
+
+def retrain(session: requests.Session, url: str) -> int:
+    response = session.post(url + "/api/models/retrain", headers={"X-CSRF-Token": session.csrf})
+    assert response.status_code == 202, response.text
+    return response.json()["job"]
+
+
+def test_the_model_server_protocol(stack):
+    console, _ = stack
+    url = f"{console.url}/api/models/live"
+    assert requests.get(url, timeout=10).status_code == 403
+    assert requests.get(url, params={"token": "wrong"}, timeout=10).status_code == 403
+    with console.app.ctx.services.db.session() as session:
+        live = registry.live_model(session)
+        size = registry.model_path(console.settings, live).stat().st_size
+    response = requests.get(url, params={"token": TOKEN}, timeout=60)
+    assert response.status_code == 200
+    assert response.headers["ETag"] == live.name
+    assert response.headers["filename"] == f"{live.name}.tar.gz"
+    assert len(response.content) == size
+    unchanged = requests.get(
+        url, params={"token": TOKEN}, headers={"If-None-Match": live.name}, timeout=10
+    )
+    assert unchanged.status_code == 304
+
+
+def test_misunderstood_question_to_corrected_live_bot_gate_and_rollback(stack, project):
+    console, bot = stack
+    reviewer, admin = console.session("reviewer"), console.session("admin")
+
+    # A phrasing the live (shipped) model gets wrong; a visitor rates the answer down.
+    text, faq, before = next(
+        ((text, faq, replies) for text, faq in CANDIDATES
+         if not answers_with(replies := texts(bot, text), faq)),
+        (None, None, None),
+    )  # fmt: skip
+    assert text, "the shipped model answers every candidate: add a harder paraphrase"
+    visitor = f"retrain-{uuid.uuid4().hex}"
+    rated = widget_post(bot, {"sender": visitor, "message": text})
+    widget_post(
+        bot,
+        {
+            "sender": visitor,
+            "message": '/feedback{"rating": "down"}',
+            "metadata": {"feedback_for": rated[-1]["text"]},
+        },
+    )
+
+    # Annotate it in the inbox; the export preview shows one new example.
+    groups = reviewer.get(console.url + "/api/inbox").json()["groups"]
+    [group] = [g for g in groups if g["text"] == text]
+    annotated = reviewer.post(
+        console.url + "/api/inbox/annotate",
+        json={"action": "assign_intent", "intent": faq, "group": [group["key"]]},
+        headers={"X-CSRF-Token": reviewer.csrf},
+    )
+    assert annotated.status_code == 200, annotated.text
+    plan = reviewer.get(console.url + "/api/models/export-preview").json()
+    assert [(e["text"], e["intent"]) for e in plan["added"]] == [(text, faq)]
+    assert plan["adds_intent"] is False
+
+    # Retrain; a second request while it runs is refused with the running job's id.
+    job_id = retrain(reviewer, console.url)
+    second = admin.post(console.url + "/api/models/retrain", headers={"X-CSRF-Token": admin.csrf})
+    assert second.status_code == 409
+    assert second.json() == {"error": "already training", "job": job_id}
+    job = wait_for_job(reviewer, console.url, job_id)
+    assert job["status"] == "live", job
+    assert job["plan"]["added"][0]["text"] == text
+    model = reviewer.get(f"{console.url}/api/models/{job['model_id']}").json()
+    assert model["model"]["finetuned"] is True
+    assert model["report"]["gate"]["passed"] is True
+    assert model["report"]["gate"]["comparison"]["per_intent_f1"]
+    assert text in (project / "data/nlu/reviewed.yml").read_text()
+
+    # The running bot picks the new model up without a restart and now answers correctly.
+    fixed = wait_for_answer(bot, text, lambda replies: answers_with(replies, faq))
+
+    # A corrupted training set (two FAQs' examples swapped) is rejected; the bot is unchanged.
+    faq_file = project / "data/nlu/faq.yml"
+    original = faq_file.read_text()
+    swapped = (
+        original.replace("intent: faq/who_certifies", "intent: SWAP")
+        .replace("intent: faq/iso_certifies", "intent: faq/who_certifies")
+        .replace("intent: SWAP", "intent: faq/iso_certifies")
+    )
+    faq_file.write_text(swapped)
+    try:
+        rejected = wait_for_job(reviewer, console.url, retrain(reviewer, console.url))
+    finally:
+        faq_file.write_text(original)
+    assert rejected["status"] == "rejected", rejected
+    bad = reviewer.get(f"{console.url}/api/models/{rejected['model_id']}").json()["model"]
+    assert bad["status"] == "rejected" and not bad["gate_passed"]
+    assert any("faq/who_certifies" in reason for reason in bad["gate_reasons"])
+    time.sleep(6)  # three pull intervals: a rejected model is never served
+    assert answers_with(texts(bot, text), faq)
+    assert texts(bot, text) == fixed
+
+    # Activating the rejected model needs an admin and a written reason.
+    activate = f"{console.url}/api/models/{bad['id']}/activate"
+    assert reviewer.post(activate, headers={"X-CSRF-Token": reviewer.csrf}).status_code == 403
+    refused = admin.post(activate, json={"reason": ""}, headers={"X-CSRF-Token": admin.csrf})
+    assert refused.status_code == 400 and "write why" in refused.json()["error"]
+
+    # Rollback restores the previous model and its answers.
+    rolled = admin.post(console.url + "/api/models/rollback", headers={"X-CSRF-Token": admin.csrf})
+    assert rolled.status_code == 200, rolled.text
+    assert rolled.json()["live"]["created_by"] == "make train"
+    assert wait_for_answer(bot, text, lambda replies: not answers_with(replies, faq)) == before
+
+
+def test_models_pages_in_chromium_are_accessible(stack, browser):
+    """After the flow above: the registry, a job and a report, by an admin, checked by axe."""
+    console, _ = stack
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        sign_in(page, console, "admin")
+        page.get_by_role("link", name="Models").click()
+        expect(page.get_by_role("heading", name="Models and retraining")).to_be_visible()
+        expect(page.get_by_role("button", name="Retrain")).to_be_enabled()
+        rows = page.locator("table tbody tr")
+        expect(rows.filter(has_text="rejected").first).to_be_visible()
+        assert_accessible(page)
+        page.get_by_role("link", name=re.compile(r"^job \d+$")).click()
+        expect(page.get_by_role("heading", name=re.compile(r"^Training job"))).to_be_visible()
+        expect(page.get_by_label("Training epochs")).to_be_attached()
+        assert_accessible(page)
+        page.get_by_role("link", name="Evaluation report of the new model").click()
+        expect(page.get_by_role("columnheader", name="Change")).to_be_visible()
+        expect(page.get_by_label(re.compile("Why activate it"))).to_be_visible()
+        assert_accessible(page)
+        assert errors == []
+    finally:
+        context.close()

@@ -1,0 +1,48 @@
+from console.retrain.gate import Tolerances, judge
+from tests.console.retrain.conftest import report
+
+LIMITS = Tolerances(max_accuracy_drop=0.01, max_f1_drop=0.1, max_off_topic_rise=0.005)
+
+
+def test_equal_model_passes_with_side_by_side_figures():
+    verdict = judge(report(), report(), LIMITS)
+    assert verdict.passed and verdict.reasons == []
+    assert verdict.comparison["accuracy"] == {"old": 0.97, "new": 0.97, "delta": 0.0}
+    assert [row["intent"] for row in verdict.comparison["per_intent_f1"]] == [
+        "faq/who_certifies",
+        "greet",
+    ]
+
+
+def test_small_drop_within_tolerance_passes():
+    assert judge(report(accuracy=0.962, off_topic=0.006), report(), LIMITS).passed
+
+
+def test_accuracy_drop_beyond_tolerance_is_rejected():
+    verdict = judge(report(accuracy=0.955), report(), LIMITS)
+    assert not verdict.passed
+    assert verdict.reasons == ["held-out accuracy drops by 1.50% (tolerance 1.00%)"]
+
+
+def test_off_topic_rise_is_rejected():
+    verdict = judge(report(off_topic=0.008), report(), LIMITS)
+    assert verdict.reasons == ["off-topic answer rate rises by 0.60% (tolerance 0.50%)"]
+
+
+def test_one_intent_getting_worse_is_rejected_even_if_accuracy_holds():
+    verdict = judge(report(faq__who_certifies=0.8), report(), LIMITS)
+    assert verdict.reasons == ["F1 of faq/who_certifies drops by 0.15 (tolerance 0.10)"]
+
+
+def test_absolute_gates_apply_without_a_live_model():
+    verdict = judge(report(accuracy=0.9), None, LIMITS)
+    assert not verdict.passed and verdict.comparison is None
+    assert "held-out accuracy below the gate" in verdict.reasons[0]
+
+
+def test_a_failing_test_story_rejects():
+    candidate = report()
+    candidate["stories"]["failed"] = 1
+    verdict = judge(candidate, report(), LIMITS)
+    assert verdict.reasons == ["1 of 11 test stories fail"]
+    assert verdict.comparison["stories_failed"] == {"old": 0, "new": 1, "delta": 1}
