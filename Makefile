@@ -11,6 +11,8 @@ BOT_PORT     ?= 5005
 ACTIONS_PORT ?= 5055
 CONSOLE_PORT ?= 5006
 ROLE         ?= reviewer
+BENCH_VISITORS ?= 20
+BENCH_SECONDS  ?= 60
 # No telemetry, quiet TensorFlow, no network at run time.
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -20,7 +22,7 @@ export HF_HUB_OFFLINE := 1
 
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_DIR)/meta.json
 
-.PHONY: help setup train run console user shell test lint validate widget-check widget pytest test-stories eval data clean
+.PHONY: help setup train run scale console user shell retrain test lint validate widget-check widget pytest test-stories eval bench data clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -50,6 +52,10 @@ $(MODEL): $(TRAINING_INPUTS) | setup
 run: setup $(MODEL) ## start the bot (5005), its action server (5055) and the staff console (5006)
 	@BOT_PORT=$(BOT_PORT) ACTIONS_PORT=$(ACTIONS_PORT) CONSOLE_PORT=$(CONSOLE_PORT) scripts/run.sh $(MODEL)
 
+scale: setup $(MODEL) ## N bots on PostgreSQL + Redis, nginx if installed: make scale N=2 (docs/deploy.md)
+	@test -n "$(N)" || { echo "usage: make scale N=2" >&2; exit 2; }
+	@scripts/scale.sh "$(N)" $(MODEL)
+
 console: setup ## serve only the staff console (port 5006)
 	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console
 
@@ -59,6 +65,9 @@ user: setup ## create a staff account: make user NAME=alice ROLE=admin|reviewer|
 
 shell: setup $(MODEL) ## chat with the bot in this terminal (rasa shell; stop `make run` first)
 	@BOT_PORT=$(BOT_PORT) ACTIONS_PORT=$(ACTIONS_PORT) scripts/run.sh $(MODEL) shell
+
+retrain: setup $(MODEL) ## retrain from reviewed annotations with the evaluation gate (exit 1: rejected)
+	$(BIN)/python -m console.retrain
 
 validate: setup ## rasa data validate --fail-on-warnings
 	$(RASA) data validate --fail-on-warnings
@@ -75,6 +84,9 @@ test-stories: setup $(MODEL) ## rasa test on the test stories, failing on any wr
 
 eval: setup $(MODEL) ## held-out NLU accuracy and CLINC150 off-topic false answers, with the gates
 	$(BIN)/python -m certbot.evaluate --model $(MODEL) --out var/results/eval
+
+bench: setup $(MODEL) ## load benchmark, ours vs a day-one `rasa init` bot (BENCH_VISITORS=20 BENCH_SECONDS=60)
+	$(BIN)/python -m bench --visitors $(BENCH_VISITORS) --seconds $(BENCH_SECONDS)
 
 widget-check: ## rebuild the widget (esbuild) and check widget/dist is up to date; skipped without Node
 	@if command -v npm >/dev/null 2>&1; then \
