@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.models import TrainedModel, audit, utcnow
+from console.models import TrainedModel, as_utc, audit, utcnow
 from console.records import InputError
 from console.settings import Settings
 
@@ -178,12 +178,18 @@ def prune(session: Session, settings: Settings) -> list[str]:
 
 
 def bootstrap(session: Session, settings: Settings, model: Path) -> TrainedModel | None:
-    """Register `model` (models/certbot.tar.gz) as live when the registry has no live model.
+    """Register `model` (models/certbot.tar.gz) as live when it is newer than the registry.
 
+    That is: the registry has no live model, or `make train` wrote the file after every
+    registered model was made (so `make train` then `make run` serves what was trained).
     Its report is reused from `make eval` when that is newer than the model; otherwise the
     next retraining job evaluates it.
     """
-    if live_model(session) is not None or not model.exists():
+    if not model.exists():
+        return None
+    trained_at = datetime.fromtimestamp(model.stat().st_mtime, timezone.utc)
+    newest = max((m.created_at for m in all_models(session)), default=None)
+    if live_model(session) is not None and newest is not None and as_utc(newest) >= trained_at:
         return None
     config = settings.retrain_config or settings.project / "config.yml"
     row = register(
@@ -195,15 +201,13 @@ def bootstrap(session: Session, settings: Settings, model: Path) -> TrainedModel
             data_fingerprint(settings.project, config),
             setup_fingerprint(settings.project, config),
         ),
-        status="live",
+        status="candidate",
     )
-    row.activated_at = utcnow()
-    row.activated_by = "make train"
     report = settings.project / BOOTSTRAP_REPORT
     if report.exists() and report.stat().st_mtime >= model.stat().st_mtime:
         save_report(settings, row, json.loads(report.read_text(encoding="utf-8")))
     audit(session, "make train", "model registered", f"model {row.name} from {model}")
-    return row
+    return activate(session, settings, row.id, "make train")
 
 
 def model_json(model: TrainedModel) -> dict[str, Any]:

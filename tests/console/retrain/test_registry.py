@@ -113,6 +113,22 @@ def test_bootstrap_registers_the_trained_model_once_with_a_fresh_eval_report(
         assert registry.bootstrap(session, settings, model) is None
 
 
+def test_bootstrap_makes_a_newer_make_train_model_live(db, settings, tmp_path):
+    first = model_file(tmp_path, b"first training")
+    with db.session() as session:
+        old = registry.bootstrap(session, settings, first)
+        assert registry.bootstrap(session, settings, first) is None
+    retrained = tmp_path / "retrained.tar.gz"
+    retrained.write_bytes(b"trained again after editing domain.yml")
+    later = time.time() + 60
+    os.utime(retrained, (later, later))
+    with db.session() as session:
+        new = registry.bootstrap(session, settings, retrained)
+        assert new is not None and registry.live_model(session).id == new.id
+        assert session.get(type(old), old.id).status == "retired"
+        assert registry.model_path(settings, new).read_bytes() == retrained.read_bytes()
+
+
 def test_bootstrap_ignores_an_eval_report_older_than_the_model(db, settings, tmp_path):
     write_report(settings.project / registry.BOOTSTRAP_REPORT, report())
     earlier = time.time() - 60
