@@ -2,7 +2,7 @@
 # Start the action server, the staff console and the bot; stop them all on Ctrl-C.
 # Used by `make run`. The bot pulls the live model from the console (Rasa's model server
 # protocol, docs/retraining.md), so the console starts first; it registers
-# models/certbot.tar.gz (`make train`) as the first live model when its registry has none.
+# models/certbot.tar.gz (`make train`) as live when it is newer than every registered model.
 # With "shell" as second argument, chat in the terminal (`rasa shell`) with MODEL instead.
 set -euo pipefail
 model=${1:?usage: scripts/run.sh MODEL [shell]}
