@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sanic import Request, Sanic
+from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse, json
 from sqlalchemy import text
 
@@ -18,6 +19,7 @@ from console.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 1_000_000
+MAX_ROW_ID = 2**63 - 1
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -50,9 +52,16 @@ def create_app(settings: Settings, name: str = "console") -> Sanic:
     app.static("/static", str(STATIC), name="static")
     app.add_route(health, "/health", methods=["GET"])
     app.register_middleware(gate, "request")
+    app.register_middleware(refuse_huge_ids, "request")
     app.register_middleware(add_security_headers, "response")
     app.error_handler.add(Exception, handle_error)
     return app
+
+
+async def refuse_huge_ids(request: Request) -> None:
+    """404 for a numeric id in the path that no database row can have (over 64 bits)."""
+    if any(isinstance(v, int) and abs(v) > MAX_ROW_ID for v in request.match_info.values()):
+        raise NotFound("no such item")
 
 
 async def health(request: Request) -> HTTPResponse:
