@@ -202,8 +202,9 @@ def test_phone_screen_gets_a_full_screen_panel(browser, bot):
     demo(page, bot)
     launcher(page).tap()
     expect(bot_bubbles(page).first).to_contain_text("virtual assistant")
-    panel = page.get_by_role("dialog").bounding_box()
-    assert panel == {"x": 0, "y": 0, "width": 375, "height": 667}
+    dialog = page.get_by_role("dialog")
+    dialog.evaluate("panel => Promise.all(panel.getAnimations().map(a => a.finished))")
+    assert dialog.bounding_box() == {"x": 0, "y": 0, "width": 375, "height": 667}
     ask(page, "is certification mandatory")
     expect(bot_bubbles(page).last).to_contain_text("Usually not.")
     context.close()
