@@ -1,52 +1,152 @@
-"""Rasa's SQL tracker store, with database errors reported instead of hidden.
+"""Rasa's SQL tracker store, reporting database errors and keeping active conversations.
 
-Rasa wraps every tracker store in `FailSafeTrackerStore`: when the database cannot be read
-it starts the visitor afresh (a new greeting, the form forgotten), when it cannot be written
-it keeps the conversation in memory, and the visitor gets a 200 answer either way. This
-store notes every database error for the channel (certbot.failures), which then answers
-503 so that the client sends the message again; and once a conversation could not be read
-it refuses to save the stand-in started for the same message, so that the stored one is
-never overwritten with it.
+Errors: Rasa wraps every tracker store in `FailSafeTrackerStore`: when the database cannot
+be read it starts the visitor afresh (a new greeting, the form forgotten), when it cannot be
+written it keeps the conversation in memory, and the visitor gets a 200 answer either way.
+This store notes every database error for the channel (certbot.failures), which then
+answers 503 so that the client sends the message again; and once a conversation could not
+be read it refuses to save the stand-in started for the same message, so that the stored
+one is never overwritten with it.
 
-Configured in the endpoints file in place of `type: SQL` (same settings):
+Speed: Rasa's SQL store reads every event of the conversation and replays them into a new
+tracker for each message, and before saving counts the stored events to find the new ones:
+about a third of the bot's CPU per message (docs/performance.md). This store keeps the last
+`cache_size` conversations it read or wrote. Reading one runs a single query, the
+conversation's row count and highest row id, and uses the kept tracker only when that stamp
+is the one the store itself left and the tracker has no unsaved events; any other change
+(another bot instance, the console deleting the conversation, a failed message) makes it
+read the events as Rasa does. Saving inserts the events added since. Bot instances must
+share a lock store (docs/deploy.md) so that two never handle one conversation at once, as
+with Rasa's store. Database work runs in the store's own thread (one for SQLite, whose
+writers would otherwise wait on each other's locks), so a commit waiting for the disk or
+the network does not stop the other conversations.
+
+Configured in the endpoints file in place of `type: SQL` (same settings, plus `cache_size`):
 
     tracker_store:
-      type: certbot.tracker_store.StrictSQLTrackerStore
+      type: certbot.tracker_store.CachedSQLTrackerStore
       dialect: sqlite
       db: var/conversations.db
 """
 
 from __future__ import annotations
 
+import itertools
+import json
+import sqlite3
+from collections import OrderedDict
 from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import SingletonThreadPool
 
 from certbot.failures import note_failure
 
+# Conversations a bot instance keeps in memory by default.
+DEFAULT_CACHE_SIZE = 200
+
 # The conversation whose stored state could not be read in this request, if any.
 _unread: ContextVar[str | None] = ContextVar("certbot_unread_conversation", default=None)
+
+Stamp = tuple[int, int | None]  # a conversation's (row count, highest row id)
 
 
 class UnreadConversationError(RuntimeError):
     """Refusal to save a conversation whose stored state could not be read."""
 
 
-class StrictSQLTrackerStore(SQLTrackerStore):
-    """`SQLTrackerStore` that reports its errors (see the module's docstring)."""
+@dataclass
+class _Kept:
+    """A conversation kept in memory, and the database state it was read or written at."""
+
+    tracker: DialogueStateTracker
+    saved: int  # how many of the tracker's events are in the database
+    stamp: Stamp
+
+    def is_current(self, stamp: Stamp) -> bool:
+        """True if the database and the tracker are both as this store left them."""
+        return self.stamp == stamp and len(self.tracker.events) == self.saved
+
+
+class CachedSQLTrackerStore(SQLTrackerStore):
+    """`SQLTrackerStore` that reports its errors and keeps active conversations (see above)."""
+
+    def __init__(self, *args: Any, cache_size: int = DEFAULT_CACHE_SIZE, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.cache_size = int(cache_size)
+        self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        if self.engine.dialect.name == "sqlite":
+            # Keep the connection open (Rasa's engine opens one per query), in WAL mode.
+            self.engine = sa.create_engine(self.engine.url, poolclass=SingletonThreadPool)
+            sa.event.listen(self.engine, "connect", write_ahead)
+            self.sessionmaker = sessionmaker(bind=self.engine)
+
+    def _keep(self, sender_id: str, entry: _Kept) -> None:
+        if not self.cache_size:
+            return
+        self._kept[sender_id] = entry
+        self._kept.move_to_end(sender_id)
+        while len(self._kept) > self.cache_size:
+            self._kept.popitem(last=False)
+
+    def _stamp(self, session: Session, sender_id: str) -> Stamp:
+        events = self.SQLEvent.__table__
+        query = sa.select(sa.func.count(events.c.id), sa.func.max(events.c.id))
+        rows, last = session.execute(query.where(events.c.sender_id == sender_id)).one()
+        return int(rows), last
+
+    def _read(self, sender_id: str, kept: _Kept | None) -> _Kept | None:
+        """The kept conversation if current, else the latest session read as Rasa does."""
+        with self.session_scope() as session:
+            stamp = self._stamp(session, sender_id)
+            if kept is not None and kept.is_current(stamp):
+                return kept
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+            events = [json.loads(row.data) for row in query.all()]
+        if not events or not self.domain:
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return _Kept(tracker, len(tracker.events), stamp)
+
+    def _write(self, tracker: DialogueStateTracker, saved: int | None) -> tuple[list[Event], Stamp]:
+        """Insert the tracker's events from index `saved` on; the ones inserted, the new stamp.
+
+        `saved` None: the events not yet stored, counted as Rasa's store counts them.
+        """
+        with self.session_scope() as session:
+            if saved is None:
+                query = self._event_query(session, tracker.sender_id, False)
+                saved = query.count()
+            new_events = list(itertools.islice(tracker.events, saved, None))
+            if new_events:
+                rows = [event_row(tracker.sender_id, event) for event in new_events]
+                session.execute(self.SQLEvent.__table__.insert(), rows)
+            stamp = self._stamp(session, tracker.sender_id)
+            session.commit()
+        return new_events, stamp
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The conversation's current session, noting any database error."""
+        kept = self._kept.pop(sender_id, None)
         try:
-            tracker = await super().retrieve(sender_id)
+            entry = self._read(sender_id, kept)
         except Exception as error:
             _unread.set(sender_id)
             note_failure(error)
             raise
         if _unread.get() == sender_id:
             _unread.set(None)
-        return tracker
+        if entry is None:
+            return None
+        self._keep(sender_id, entry)
+        return entry.tracker
 
     async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
         """The whole conversation, noting any database error."""
@@ -57,11 +157,42 @@ class StrictSQLTrackerStore(SQLTrackerStore):
             raise
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Save new events, noting any database error; never a stand-in conversation."""
-        if _unread.get() == tracker.sender_id:
-            raise UnreadConversationError(f"conversation {tracker.sender_id} was not read")
+        """Store the new events, noting any database error; never a stand-in conversation."""
+        sender_id = tracker.sender_id
+        if _unread.get() == sender_id:
+            raise UnreadConversationError(f"conversation {sender_id} was not read")
+        kept = self._kept.pop(sender_id, None)
+        known = kept is not None and kept.tracker is tracker
         try:
-            await super().save(tracker)
+            new_events, stamp = self._write(tracker, kept.saved if known else None)
         except Exception as error:
             note_failure(error)
             raise
+        if self.event_broker is not None:
+            await self._stream_new_events(self.event_broker, new_events, sender_id)
+        # Kept unless someone else changed the conversation meanwhile (the console deleting it).
+        if not known or stamp[0] == kept.stamp[0] + len(new_events):
+            self._keep(sender_id, _Kept(tracker, len(tracker.events), stamp))
+
+
+def write_ahead(connection: sqlite3.Connection, record: object) -> None:
+    """SQLite in WAL mode, synced at checkpoints: a commit does not wait for the disk.
+
+    A crashed or killed bot loses nothing and readers (the console) never block the bot;
+    a power cut can lose the last commits, never the database's consistency.
+    """
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=NORMAL")
+
+
+def event_row(sender_id: str, event: Event) -> dict[str, Any]:
+    """The `events` table row of an event, as Rasa's SQL store writes it."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }

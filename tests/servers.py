@@ -1,5 +1,5 @@
-"""Real servers for the tests: `rasa run actions` and `rasa run` on free ports, with a
-SQLite tracker store in a temporary folder."""
+"""Real servers for the tests: the action server (`python -m rasa_sdk`) and `rasa run` on
+free ports, with a SQLite tracker store in a temporary folder."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ MODEL = ROOT / "models" / "certbot.tar.gz"
 RASA = str(Path(sys.executable).parent / "rasa")
 STARTUP_SECONDS = 240
 ALLOWED_ORIGIN = "http://allowed.example"
-TRACKER_STORE = "certbot.tracker_store.StrictSQLTrackerStore"
+TRACKER_STORE = "certbot.tracker_store.CachedSQLTrackerStore"
 
 
 def free_port() -> int:
@@ -107,7 +107,7 @@ class Bot:
         channels["certbot.channels.ValidatedRestInput"].update(max_messages_per_ip=100_000)
         credentials.write_text(yaml.safe_dump(channels))
         self.actions = actions or Server(
-            [RASA, "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+            [sys.executable, "-m", "rasa_sdk", "--port", str(actions_port), "--actions", "actions"],
             actions_port,
             workdir / "actions.log",
             "/health",
