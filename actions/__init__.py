@@ -1,1 +1,1 @@
-"""Custom actions of the certification bot, run by `rasa run actions`."""
+"""Custom actions of the certification bot, run by the action server (`python -m rasa_sdk`)."""

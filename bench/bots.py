@@ -120,7 +120,7 @@ def our_bot(
     services = [
         Service(
             "actions",
-            [RASA, "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+            [sys.executable, "-m", "rasa_sdk", "--port", str(actions_port), "--actions", "actions"],
             ROOT, actions_env, workdir / "actions.log",
         ),
         Service(

@@ -20,7 +20,7 @@ fi
 
 source "$(dirname "$0")/supervise.sh"
 
-SANIC_HOST=127.0.0.1 .venv/bin/rasa run actions --port "$actions_port" --actions actions &
+SANIC_HOST=127.0.0.1 .venv/bin/python -m rasa_sdk --port "$actions_port" --actions actions &
 pids+=($!)
 wait_for "http://localhost:$actions_port/health"
 

@@ -58,7 +58,7 @@ fi
 LOGS="$state/*.log"
 source "$(dirname "$0")/supervise.sh"
 
-.venv/bin/rasa run actions --port "$actions_port" --actions actions > "$state/actions.log" 2>&1 &
+.venv/bin/python -m rasa_sdk --port "$actions_port" --actions actions > "$state/actions.log" 2>&1 &
 pids+=($!)
 CONSOLE_PORT=$console_port ENDPOINTS=$endpoints .venv/bin/python -m console > "$state/console.log" 2>&1 &
 pids+=($!)
