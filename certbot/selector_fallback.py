@@ -11,17 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.training_data.message import Message
 
+from certbot.components import ConfiguredComponent
+
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class ResponseSelectorFallback(GraphComponent, IntentClassifier):
+class ResponseSelectorFallback(ConfiguredComponent, IntentClassifier):
     """Predicts `nlu_fallback` when the selected FAQ answer's confidence is low."""
 
     @staticmethod
@@ -31,19 +30,9 @@ class ResponseSelectorFallback(GraphComponent, IntentClassifier):
 
     def __init__(self, config: dict[str, Any]) -> None:
         """Keep the configuration."""
+        super().__init__(config)
         self.retrieval_intent = config["retrieval_intent"]
         self.threshold = config["threshold"]
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ResponseSelectorFallback:
-        """Create the component from its configuration."""
-        return cls(config)
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Replace an uncertain FAQ prediction by `nlu_fallback`, keeping the rankings."""
