@@ -44,7 +44,8 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import SingletonThreadPool
 
 from certbot.failures import note_failure
@@ -82,6 +83,11 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         self.cache_size = int(cache_size)
         self._kept: OrderedDict[str, _Kept] = OrderedDict()
+        events = self.SQLEvent.__table__
+        self._insert_events = events.insert()
+        self._stamp_query = sa.select(sa.func.count(events.c.id), sa.func.max(events.c.id)).where(
+            events.c.sender_id == sa.bindparam("sender_id")
+        )
         if self.engine.dialect.name == "sqlite":
             # Keep the connection open (Rasa's engine opens one per query), in WAL mode.
             self.engine = sa.create_engine(self.engine.url, poolclass=SingletonThreadPool)
@@ -96,40 +102,45 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         while len(self._kept) > self.cache_size:
             self._kept.popitem(last=False)
 
-    def _stamp(self, session: Session, sender_id: str) -> Stamp:
-        events = self.SQLEvent.__table__
-        query = sa.select(sa.func.count(events.c.id), sa.func.max(events.c.id))
-        rows, last = session.execute(query.where(events.c.sender_id == sender_id)).one()
+    def _stamp(self, connection: Connection, sender_id: str) -> Stamp:
+        rows, last = connection.execute(self._stamp_query, {"sender_id": sender_id}).one()
         return int(rows), last
 
     def _read(self, sender_id: str, kept: _Kept | None) -> _Kept | None:
         """The kept conversation if current, else the latest session read as Rasa does."""
+        with self.engine.connect() as connection:
+            stamp = self._stamp(connection, sender_id)
+        if kept is not None and kept.is_current(stamp):
+            return kept
+        if not stamp[0] or not self.domain:
+            return None
         with self.session_scope() as session:
-            stamp = self._stamp(session, sender_id)
-            if kept is not None and kept.is_current(stamp):
-                return kept
             query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
             events = [json.loads(row.data) for row in query.all()]
-        if not events or not self.domain:
-            return None
         tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return _Kept(tracker, len(tracker.events), stamp)
+
+    def _stored(self, sender_id: str) -> int:
+        """How many events of the conversation's latest session are stored (Rasa's count)."""
+        with self.engine.connect() as connection:
+            if not self._stamp(connection, sender_id)[0]:
+                return 0
+        with self.session_scope() as session:
+            return self._event_query(session, sender_id, False).count()
 
     def _write(self, tracker: DialogueStateTracker, saved: int | None) -> tuple[list[Event], Stamp]:
         """Insert the tracker's events from index `saved` on; the ones inserted, the new stamp.
 
         `saved` None: the events not yet stored, counted as Rasa's store counts them.
         """
-        with self.session_scope() as session:
-            if saved is None:
-                query = self._event_query(session, tracker.sender_id, False)
-                saved = query.count()
-            new_events = list(itertools.islice(tracker.events, saved, None))
+        if saved is None:
+            saved = self._stored(tracker.sender_id)
+        new_events = list(itertools.islice(tracker.events, saved, None))
+        with self.engine.begin() as connection:
             if new_events:
                 rows = [event_row(tracker.sender_id, event) for event in new_events]
-                session.execute(self.SQLEvent.__table__.insert(), rows)
-            stamp = self._stamp(session, tracker.sender_id)
-            session.commit()
+                connection.execute(self._insert_events, rows)
+            stamp = self._stamp(connection, tracker.sender_id)
         return new_events, stamp
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
