@@ -20,7 +20,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from certbot import action_fallback, action_validation, nlu_cache
+from certbot import action_fallback, action_validation, graph_runner, nlu_cache
 from certbot.failures import apply_failure, forget_failure, remember_failures
 from certbot.rate_limit import RateLimiter
 
@@ -134,11 +134,13 @@ class ValidatedRestInput(RestInput):
 
         Also: failures as JSON errors (certbot.failures), the action server fallback
         (certbot.action_fallback), action responses checked by a prebuilt validator
-        (certbot.action_validation) and repeated texts parsed once (certbot.nlu_cache).
+        (certbot.action_validation), repeated texts parsed once (certbot.nlu_cache) and
+        the model's graph run without dask (certbot.graph_runner).
         """
         action_fallback.install()
         action_validation.install()
         nlu_cache.install()
+        graph_runner.install()
         blueprint = super().blueprint(remember_failures(on_new_message))
         blueprint.listener(limit_requests, "before_server_start")
 
