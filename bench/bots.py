@@ -30,13 +30,23 @@ BENCH_ORIGIN = "http://bench.example"
 BENCH_RATE_LIMIT = 1_000_000
 LOCK_STORE = "certbot.lock_store.AtomicRedisLockStore"
 QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
-CONTACT_TURNS = [
-    "I'd like to talk to a person",
-    "Ana Pereira",
-    "ana@example.com",
-    "How long would ISO 9001 certification take for 40 people?",
-    "yes",
-]
+# A contact request; the visitor's name, address and question are their own.
+FIRST_NAMES = ["Ana", "Ben", "Chloé", "Dmitri", "Eva", "Farid", "Grace", "Hiro", "Ines", "Jon"]
+LAST_NAMES = ["Pereira", "Okafor", "Martin", "Novak", "Schmidt", "Tanaka", "Rossi", "Khan"]
+STANDARDS = ["ISO 9001", "ISO 14001", "ISO 45001", "ISO/IEC 27001", "ISO 22000", "ISO 50001"]
+
+
+def contact_turns(rng: random.Random) -> list[str]:
+    """Asking for a person, then name, e-mail, question and consent."""
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    people, standard = rng.randint(2, 900), rng.choice(STANDARDS)
+    return [
+        "I'd like to talk to a person",
+        f"{first} {last}",
+        f"{first.lower()}.{last.lower()}{rng.randint(1, 999)}@example.com",
+        f"How long would {standard} certification take for {people} people?",
+        "yes",
+    ]
 
 
 @dataclass
@@ -69,7 +79,7 @@ def our_conversations() -> ConversationSource:
         elif kind < 0.85:
             turns = ["out_of_scope", "faq"]
         else:
-            return list(CONTACT_TURNS)
+            return contact_turns(rng)
         return [rng.choice(texts[intent]) for intent in turns]
 
     return draw

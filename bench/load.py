@@ -36,10 +36,16 @@ class LoadResult:
     seconds: float = 0.0
     latencies_ms: list[float] = field(default_factory=list)
     outcomes: Counter = field(default_factory=Counter)
+    texts: Counter = field(default_factory=Counter)
 
     def summary(self) -> dict[str, float | int | dict[str, int]]:
-        """Throughput (answered messages per second), latency percentiles, errors, lost."""
+        """Throughput (answered messages per second), latency percentiles, errors, lost.
+
+        Also the share of messages whose text was sent before in the run: the bot's NLU
+        cache answers those from memory.
+        """
         answered = self.outcomes[OK]
+        sent = sum(self.texts.values())
         errors = {kind: n for kind, n in self.outcomes.items() if kind not in (OK, LOST)}
         return {
             "messages": sum(self.outcomes.values()),
@@ -53,6 +59,7 @@ class LoadResult:
             "errors": sum(errors.values()),
             "error_kinds": errors,
             "lost": self.outcomes[LOST],
+            "repeated_text_pct": round(100 * (sent - len(self.texts)) / sent, 1) if sent else 0.0,
         }
 
 
@@ -96,6 +103,7 @@ async def visitor(
             if time.monotonic() >= deadline:
                 return
             started = time.perf_counter()
+            result.texts[text] += 1
             outcome = await send(session, endpoint, f"{name}-{number}", text)
             result.outcomes[outcome] += 1
             if outcome == OK:

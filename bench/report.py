@@ -50,6 +50,7 @@ ROWS = (
     ("p95_ms", "p95 latency", " ms"),
     ("max_ms", "max latency", " ms"),
     ("cpu_ms_per_message", "CPU per message (servers)", " ms"),
+    ("repeated_text_pct", "messages repeating a text", "%"),
 )
 
 

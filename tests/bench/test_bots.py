@@ -2,7 +2,7 @@ import random
 
 import yaml
 
-from bench.bots import BENCH_ORIGIN, CONTACT_TURNS, LOCK_STORE, our_bot, our_conversations
+from bench.bots import BENCH_ORIGIN, LOCK_STORE, our_bot, our_conversations
 from certbot.evaluate import load_held_out
 
 
@@ -10,10 +10,14 @@ def test_our_visitors_ask_held_out_questions_or_fill_the_contact_form():
     held_out = {text for text, _ in load_held_out()}
     draw, rng = our_conversations(), random.Random(1)
     conversations = [draw(rng) for _ in range(200)]
-    assert CONTACT_TURNS in conversations
-    others = [c for c in conversations if c != CONTACT_TURNS]
+    contacts = [c for c in conversations if c[0] == "I'd like to talk to a person"]
+    others = [c for c in conversations if c not in contacts]
     assert {len(c) for c in others} == {2, 4}
     assert all(text in held_out for c in others for text in c)
+    assert {len(c) for c in contacts} == {5} and all(c[-1] == "yes" for c in contacts)
+    names, emails = {c[1] for c in contacts}, {c[2] for c in contacts}
+    assert len(names) > 10 and len(emails) == len(contacts)  # each visitor their own
+    assert all("@" in email for email in emails)
 
 
 def test_our_bot_allows_the_bench_origin_and_raises_the_limits(tmp_path):

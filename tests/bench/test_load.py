@@ -24,6 +24,13 @@ def test_summary_counts_answered_lost_and_errors():
     assert summary["error_kinds"] == {"http_500": 3, "timeout": 1}
 
 
+def test_summary_gives_the_share_of_repeated_texts():
+    result = LoadResult(seconds=1)
+    result.texts.update({"hello": 3, "thanks": 1})
+    assert result.summary()["repeated_text_pct"] == 50.0
+    assert LoadResult().summary()["repeated_text_pct"] == 0.0
+
+
 async def start_bot():
     """A stand-in bot on a real port: echoes, answers "silence" with [], "boom" with 500."""
     received = []

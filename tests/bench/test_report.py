@@ -4,7 +4,7 @@ from bench.report import check, table, write_json
 
 OURS = {"throughput": 30.0, "p99_ms": 450.0, "errors": 0, "lost": 0, "ready_seconds": 25.0,
         "rss_peak_mb": 900, "messages": 10, "answered": 10, "p50_ms": 1.0, "p95_ms": 2.0,
-        "max_ms": 3.0, "cpu_ms_per_message": 9.0}  # fmt: skip
+        "max_ms": 3.0, "cpu_ms_per_message": 9.0, "repeated_text_pct": 40.0}  # fmt: skip
 PEER = {**OURS, "throughput": 12.0, "p99_ms": 900.0}
 
 
@@ -33,6 +33,8 @@ def test_table_shows_both_bots_and_the_targets():
     row = next(line for line in text.splitlines() if line.startswith("p99 latency"))
     assert row.split() == ["p99", "latency", "450", "ms", "900", "ms", "<=", "500", "ms", "PASS"]
     assert "peer (rasa init)" in text.splitlines()[0]
+    row = next(line for line in text.splitlines() if line.startswith("messages repeating"))
+    assert row.split()[-2:] == ["40%", "40%"]
 
 
 def test_json_record_is_written(tmp_path):
