@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote
 
 from sanic import Request, Sanic
 from sanic.exceptions import NotFound
@@ -53,6 +54,7 @@ def create_app(settings: Settings, name: str = "console") -> Sanic:
     app.add_route(health, "/health", methods=["GET"])
     app.register_middleware(gate, "request")
     app.register_middleware(refuse_huge_ids, "request")
+    app.register_middleware(refuse_static_folders, "request")
     app.register_middleware(add_security_headers, "response")
     app.error_handler.add(Exception, handle_error)
     return app
@@ -62,6 +64,15 @@ async def refuse_huge_ids(request: Request) -> None:
     """404 for a numeric id in the path that no database row can have (over 64 bits)."""
     if any(isinstance(v, int) and abs(v) > MAX_ROW_ID for v in request.match_info.values()):
         raise NotFound("no such item")
+
+
+async def refuse_static_folders(request: Request) -> None:
+    """404 for `/static/`, a folder in it or a name with a NUL (Sanic's file handler: 500)."""
+    if not request.path.startswith("/static/"):
+        return
+    name = unquote(request.path.removeprefix("/static/"))
+    if "\x00" in name or (STATIC / name).resolve().is_dir():
+        raise NotFound("no such file")
 
 
 async def health(request: Request) -> HTTPResponse:

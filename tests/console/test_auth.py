@@ -153,6 +153,15 @@ def test_pages_without_session_redirect_and_api_is_401(console):
 
 
 @pytest.mark.parametrize(
+    "path", ["/static/", "/static/.", "/static/%2e", "/static/%00", "/static/x%00"]
+)
+def test_static_folders_and_impossible_names_are_not_found(console, path):
+    response = requests.get(console.url + path, allow_redirects=False)
+    assert response.status_code == 404
+    assert requests.get(console.url + "/static/console.css").status_code == 200
+
+
+@pytest.mark.parametrize(
     "path", ["/login", "/health", "/no-such-page", "/api/conversations", "/static/console.css"]
 )
 def test_security_headers_on_every_response(console, path):
