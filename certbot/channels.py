@@ -21,6 +21,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from certbot import action_fallback, action_validation, graph_runner, nlu_cache
+from certbot.admission import admit
 from certbot.failures import apply_failure, forget_failure, remember_failures
 from certbot.rate_limit import RateLimiter
 
@@ -141,7 +142,7 @@ class ValidatedRestInput(RestInput):
         action_validation.install()
         nlu_cache.install()
         graph_runner.install()
-        blueprint = super().blueprint(remember_failures(on_new_message))
+        blueprint = super().blueprint(remember_failures(admit(on_new_message)))
         blueprint.listener(limit_requests, "before_server_start")
 
         @blueprint.exception(SanicException)

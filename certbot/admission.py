@@ -1,0 +1,47 @@
+"""Visitor messages handled a few at a time, in the order they arrive.
+
+The bot's work on a message is mostly CPU in one event loop, interrupted where it waits
+(the action server, the lock store). With every arriving message admitted at once, a
+message that waits goes to the back of the line behind all the others each time, so
+messages that call the action server (a new conversation, the contact form) took many
+times longer than the rest under load. `admit` lets at most `MAX_CONCURRENT_MESSAGES`
+(default 4) messages be in progress; the others wait their turn in arrival order. The
+CPU stays busy while one waits for the action server, and a message, once started, is
+finished soon after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from rasa.core.channels.channel import UserMessage
+
+from certbot.failures import MessageHandler
+
+DEFAULT_LIMIT = 4
+LIMIT_VARIABLE = "MAX_CONCURRENT_MESSAGES"
+
+# One semaphore per event loop and limit: every channel of the bot shares it.
+_turns: dict[tuple[asyncio.AbstractEventLoop, int], asyncio.Semaphore] = {}
+
+
+def limit_from_environment() -> int:
+    """`MAX_CONCURRENT_MESSAGES` (ValueError unless a whole number of at least 1)."""
+    limit = int(os.environ.get(LIMIT_VARIABLE, DEFAULT_LIMIT))
+    if limit < 1:
+        raise ValueError(f"{LIMIT_VARIABLE} must be 1 or more, not {limit}")
+    return limit
+
+
+def admit(on_new_message: MessageHandler, limit: int | None = None) -> MessageHandler:
+    """The handler, run for at most `limit` messages at once across every channel."""
+    limit = limit_from_environment() if limit is None else limit
+
+    async def handle(message: UserMessage) -> None:
+        key = (asyncio.get_running_loop(), limit)
+        turn = _turns.get(key) or _turns.setdefault(key, asyncio.Semaphore(limit))
+        async with turn:
+            await on_new_message(message)
+
+    return handle
