@@ -12,6 +12,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from zxcvbn import zxcvbn
 
 from console.models import ROLES, StaffSession, User, as_utc, utcnow
 
@@ -20,6 +21,10 @@ HASHER = PasswordHasher()
 DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,39}$")
 PASSWORD_MIN, PASSWORD_MAX = 12, 1024
+# zxcvbn's score 0-4; 3 means an estimated 10^8 guesses or more ("safely unguessable").
+PASSWORD_SCORE = 3
+ZXCVBN_MAX = 72  # zxcvbn refuses longer input: the first 72 characters are scored
+PRODUCT_WORDS = ("certbot", "certification", "support", "staff", "console", "rasa", *ROLES)
 SESSION_HOURS = 8
 
 
@@ -40,10 +45,24 @@ class SignedIn:
         return ROLES.index(self.role) >= ROLES.index(role)
 
 
-def check_password(password: str) -> str:
-    """The password if long enough (and not absurdly long), else AccountError."""
+def check_password(password: str, username: str = "") -> str:
+    """The password if long enough (not absurdly long) and hard to guess, else AccountError.
+
+    Hard to guess: a zxcvbn score of at least PASSWORD_SCORE, the username and the product's
+    words counting as known to the attacker.
+    """
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise AccountError(f"the password needs {PASSWORD_MIN} to {PASSWORD_MAX} characters")
+    words = [word for word in (username, *PRODUCT_WORDS) if word]
+    result = zxcvbn(password[:ZXCVBN_MAX], user_inputs=words)
+    if result["score"] < PASSWORD_SCORE:
+        feedback = result["feedback"]
+        advice = [feedback["warning"], *feedback["suggestions"]]
+        advice = [text for text in advice if text] or ["Use a few uncommon words together."]
+        raise AccountError(
+            f"the password is too easy to guess (strength {result['score']} of 4, "
+            f"{PASSWORD_SCORE} needed). {' '.join(advice)}"
+        )
     return password
 
 
@@ -55,7 +74,8 @@ def add_user(session: Session, username: str, role: str, password: str) -> User:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if find_user(session, username):
         raise AccountError(f"user {username} exists already")
-    user = User(username=username, role=role, password_hash=HASHER.hash(check_password(password)))
+    password_hash = HASHER.hash(check_password(password, username))
+    user = User(username=username, role=role, password_hash=password_hash)
     session.add(user)
     return user
 
@@ -76,7 +96,7 @@ def existing_user(session: Session, username: str) -> User:
 def set_password(session: Session, username: str, password: str) -> None:
     """Replace a password and end the account's sessions."""
     user = existing_user(session, username)
-    user.password_hash = HASHER.hash(check_password(password))
+    user.password_hash = HASHER.hash(check_password(password, username))
     end_sessions(session, user)
 
 

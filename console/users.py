@@ -13,13 +13,14 @@ from console.models import ROLES, Database, User, audit
 from console.settings import Settings
 
 CLI = "cli"
+PROMPT = "Password (12+ characters, hard to guess: a few uncommon words): "
 
 
-def read_password(from_stdin: bool) -> str:
-    """The new password: one line of stdin, or typed twice without echo."""
+def read_password(from_stdin: bool, username: str) -> str:
+    """The new password for `username`: one line of stdin, or typed twice without echo."""
     if from_stdin:
-        return check_password(sys.stdin.readline().rstrip("\r\n"))
-    password = check_password(getpass.getpass("Password (12+ characters): "))
+        return check_password(sys.stdin.readline().rstrip("\r\n"), username)
+    password = check_password(getpass.getpass(PROMPT), username)
     if getpass.getpass("Again: ") != password:
         raise AccountError("the passwords differ")
     return password
@@ -51,11 +52,12 @@ def run(args: argparse.Namespace, db: Database) -> str:
                 f"{u.username}\t{u.role}\t{'disabled' if u.disabled else 'active'}" for u in users
             )
         if args.command == "add":
-            add_user(session, args.username, args.role, read_password(args.password_stdin))
+            password = read_password(args.password_stdin, args.username)
+            add_user(session, args.username, args.role, password)
         elif args.command == "disable":
             disable_user(session, args.username)
         else:
-            set_password(session, args.username, read_password(args.password_stdin))
+            set_password(session, args.username, read_password(args.password_stdin, args.username))
         audit(session, CLI, f"user {args.command}", args.username)
         return f"{args.command}: {args.username} done"
 
