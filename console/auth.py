@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
+import time
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, redirect
@@ -17,16 +19,21 @@ from console.accounts import (
     signed_in,
     start_session,
 )
+from console.ratelimit import Schedule, client_address
 from console.web import SAFE_METHODS, is_api, render, services
 
 SESSION_COOKIE = "console_session"
 LOGIN_COOKIE = "console_login"
+# Marks a browser that signed in as an account: exempt from that account's throttle for
+# guessing from many addresses (console/ratelimit.py). Grants nothing else.
+DEVICE_COOKIE = "console_device"
+DEVICE_DAYS = 90
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 # The model-server endpoint checks its own token (console/routes/models.py).
 PUBLIC_PATHS = {"/login", "/health", "/api/models/live"}
 WRONG_LOGIN = "Wrong username or password."
-TOO_MANY = "Too many failed sign-ins. Wait 15 minutes, then try again."
+TOO_MANY = "Too many failed sign-ins. Wait {seconds} s, then try again."
 
 bp = Blueprint("auth")
 
@@ -100,6 +107,38 @@ def set_cookie(response: HTTPResponse, request: Request, name: str, value: str, 
         cookie["secure"] = True
 
 
+def device_signature(secret: str, username: str, issued: str) -> str:
+    """The device cookie's signature of the account and the time it was issued."""
+    message = f"device\0{username}\0{issued}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def device_cookie(secret: str, username: str) -> str:
+    """A device cookie for a browser that has just signed in as `username`."""
+    issued = str(int(time.time()))
+    return f"{issued}.{device_signature(secret, username, issued)}"
+
+
+def recognised(secret: str, cookie: str, username: str) -> bool:
+    """True if `cookie` is an unexpired device cookie of this browser for `username`."""
+    issued, _, signature = cookie.partition(".")
+    if not (issued.isascii() and issued.isdigit() and len(issued) <= 12):
+        return False
+    if time.time() - int(issued) > DEVICE_DAYS * 86400:
+        return False
+    return hmac.compare_digest(
+        signature.encode(), device_signature(secret, username, issued).encode()
+    )
+
+
+def too_many(request: Request, wait: float) -> HTTPResponse:
+    """429 with Retry-After: this client must wait before trying this account again."""
+    seconds = max(1, math.ceil(wait))
+    response = login_page(request, 429, TOO_MANY.format(seconds=seconds))
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 def login_page(request: Request, status: int = 200, error: str = "") -> HTTPResponse:
     """The sign-in form with a fresh pre-session CSRF nonce."""
     nonce = secrets.token_urlsafe(32)
@@ -117,27 +156,35 @@ async def login_form(request: Request) -> HTTPResponse:
 
 @bp.post("/login")
 async def login(request: Request) -> HTTPResponse:
-    """Check the CSRF token, the rate limits and the password; start a session."""
+    """Check the CSRF token, the sign-in throttle and the password; start a session."""
+    settings = services(request).settings
     nonce = request.cookies.get(LOGIN_COOKIE, "")
-    expected = login_token(services(request).settings.secret, nonce)
+    expected = login_token(settings.secret, nonce)
     if not nonce or not hmac.compare_digest(
         (request.form.get(CSRF_FIELD) or "").encode(), expected.encode()
     ):
         return login_page(request, 403, "The form expired. Please sign in again.")
     username = (request.form.get("username") or "").strip().lower()[:40]
     password = (request.form.get("password") or "")[:1024]
-    limiter, ip = services(request).limiter, request.ip
-    if limiter.blocked(username, ip):
-        return login_page(request, 429, TOO_MANY)
+    limiter = services(request).limiter
+    forwarded = request.headers.getall("x-forwarded-for", [])
+    client = client_address(request.ip, forwarded, settings.trusted_proxies)
+    schedule = Schedule(settings.login_delay, settings.login_max_delay)
+    known = recognised(settings.secret, request.cookies.get(DEVICE_COOKIE, ""), username)
+    wait = limiter.retry_after(username, client, schedule, recognised=known)
+    if wait > 0:
+        return too_many(request, wait)
     with services(request).db.session() as session:
         user = authenticate(session, username, password)
         token = start_session(session, user) if user else None
     if token is None:
-        limiter.failed(username, ip)
+        limiter.failed(username, client)
         return login_page(request, 401, WRONG_LOGIN)
-    limiter.succeeded(username)
+    limiter.succeeded(username, client)
     response = redirect("/", status=303)
     set_cookie(response, request, SESSION_COOKIE, token, SESSION_HOURS * 3600)
+    cookie = device_cookie(settings.secret, username)
+    set_cookie(response, request, DEVICE_COOKIE, cookie, DEVICE_DAYS * 86400)
     del response.cookies[LOGIN_COOKIE]
     return response
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ class Settings:
     max_accuracy_drop: float = 0.02
     max_f1_drop: float = 0.1
     max_off_topic_rise: float = 0.005
+    trusted_proxies: tuple[str, ...] = ()
+    login_delay: float = 1.0
+    login_max_delay: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -56,6 +60,9 @@ class Settings:
             max_accuracy_drop=fraction(env, "RETRAIN_MAX_ACCURACY_DROP", cls.max_accuracy_drop),
             max_f1_drop=fraction(env, "RETRAIN_MAX_F1_DROP", cls.max_f1_drop),
             max_off_topic_rise=fraction(env, "RETRAIN_MAX_OFF_TOPIC_RISE", cls.max_off_topic_rise),
+            trusted_proxies=networks(env, "CONSOLE_TRUSTED_PROXIES"),
+            login_delay=seconds(env, "CONSOLE_LOGIN_DELAY", cls.login_delay),
+            login_max_delay=seconds(env, "CONSOLE_LOGIN_MAX_DELAY", cls.login_max_delay),
         )
 
     def as_env(self) -> dict[str, str]:
@@ -77,6 +84,9 @@ class Settings:
             "RETRAIN_MAX_ACCURACY_DROP": str(self.max_accuracy_drop),
             "RETRAIN_MAX_F1_DROP": str(self.max_f1_drop),
             "RETRAIN_MAX_OFF_TOPIC_RISE": str(self.max_off_topic_rise),
+            "CONSOLE_TRUSTED_PROXIES": ",".join(self.trusted_proxies),
+            "CONSOLE_LOGIN_DELAY": str(self.login_delay),
+            "CONSOLE_LOGIN_MAX_DELAY": str(self.login_max_delay),
         }
         if self.retrain_config is not None:
             env["RETRAIN_CONFIG"] = str(self.retrain_config)
@@ -99,6 +109,29 @@ def fraction(env: dict[str, str], name: str, default: float) -> float:
         number = -1.0
     if not 0.0 <= number <= 1.0:
         raise ValueError(f"{name} must be a number between 0 and 1, not {value!r}")
+    return number
+
+
+def networks(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated IP addresses or CIDR networks from `name`, normalised; none by default."""
+    found = []
+    for part in filter(None, (part.strip() for part in env.get(name, "").split(","))):
+        try:
+            found.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ValueError(f"{name}: {part!r} is not an IP address or network") from None
+    return tuple(found)
+
+
+def seconds(env: dict[str, str], name: str, default: float) -> float:
+    """A number of seconds above 0 and at most 900 from `name`, naming it when it is not one."""
+    value = env.get(name, str(default))
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 < number <= 900.0:
+        raise ValueError(f"{name} must be seconds, above 0 and at most 900, not {value!r}")
     return number
 
 

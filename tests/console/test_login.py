@@ -1,4 +1,4 @@
-"""Sign-in rate limits and cookie flags, on consoles of their own (limits are per app)."""
+"""Sign-in cookie flags, on consoles of their own (the sign-in throttle: test_throttle.py)."""
 
 from __future__ import annotations
 
@@ -7,35 +7,6 @@ import re
 import requests
 
 from tests.console.conftest import PASSWORD, login, make_console
-
-
-def test_five_failures_per_username_then_429(tmp_path, bot):
-    console = make_console(tmp_path, bot, "limits_user")
-    try:
-        for _ in range(5):
-            assert (
-                login(requests.Session(), console.url, "admin", "wrong password!!").status_code
-                == 401
-            )
-        blocked = login(requests.Session(), console.url, "admin", PASSWORD)
-        assert blocked.status_code == 429
-        assert "Too many failed sign-ins" in blocked.text
-        assert login(requests.Session(), console.url, "viewer", PASSWORD).status_code == 303
-    finally:
-        console.served.stop()
-
-
-def test_twenty_failures_per_ip_then_429(tmp_path, bot):
-    console = make_console(tmp_path, bot, "limits_ip")
-    try:
-        for n in range(20):
-            assert (
-                login(requests.Session(), console.url, f"user{n}", "wrong password!!").status_code
-                == 401
-            )
-        assert login(requests.Session(), console.url, "viewer", PASSWORD).status_code == 429
-    finally:
-        console.served.stop()
 
 
 def set_cookies(response) -> dict[str, set[str]]:
@@ -69,10 +40,13 @@ def test_cookie_flags(tmp_path, bot):
         flags = set_cookies(response)["console_session"]
         assert {"httponly", "samesite=strict", "path=/", "max-age=28800"} <= flags
         assert "secure" not in flags
+        device = set_cookies(response)["console_device"]
+        assert {"httponly", "samesite=strict", "path=/", f"max-age={90 * 86400}"} <= device
         assert "secure" in set_cookies(requests.get(secure.url + "/login"))["console_login"]
         response = sign_in_keeping_secure_cookies(secure.url)
         assert response.status_code == 303
         assert {"secure", "httponly", "samesite=strict"} <= set_cookies(response)["console_session"]
+        assert {"secure", "httponly", "samesite=strict"} <= set_cookies(response)["console_device"]
     finally:
         plain.served.stop()
         secure.served.stop()
