@@ -28,6 +28,7 @@ class Settings:
     project: Path = Path(".")
     registry: Path = Path("models/registry")
     keep_models: int = 5
+    answer_link_domains: tuple[str, ...] | None = None
     model_pull_token: str = ""
     retrain_config: Path | None = None
     finetune: bool = True
@@ -54,6 +55,7 @@ class Settings:
             project=Path(env.get("RETRAIN_PROJECT", str(cls.project))),
             registry=Path(env.get("MODEL_REGISTRY", str(cls.registry))),
             keep_models=non_negative_int(env.get("KEEP_MODELS", "5"), "KEEP_MODELS"),
+            answer_link_domains=domain_names(env.get("ANSWER_LINK_DOMAINS")),
             model_pull_token=env.get("MODEL_PULL_TOKEN") or persistent_secret(MODEL_TOKEN_FILE),
             retrain_config=Path(env["RETRAIN_CONFIG"]) if env.get("RETRAIN_CONFIG") else None,
             finetune=env.get("RETRAIN_FINETUNE", "true").lower() in TRUE_WORDS,
@@ -90,6 +92,8 @@ class Settings:
         }
         if self.retrain_config is not None:
             env["RETRAIN_CONFIG"] = str(self.retrain_config)
+        if self.answer_link_domains is not None:
+            env["ANSWER_LINK_DOMAINS"] = ",".join(self.answer_link_domains)
         return env
 
 
@@ -145,3 +149,29 @@ def persistent_secret(path: Path) -> str:
     with os.fdopen(descriptor, "w") as file:
         file.write(secret)
     return secret
+
+
+def domain_names(value: str | None) -> tuple[str, ...] | None:
+    """ANSWER_LINK_DOMAINS: comma-separated domain names, lowercased; None when unset."""
+    if value is None:
+        return None
+    names = tuple(n.strip().lower().rstrip(".") for n in value.split(",") if n.strip())
+    for name in names:
+        labels = name.split(".")
+        if len(labels) < 2 or not labels[-1][:1].isalpha() or not all(map(is_label, labels)):
+            raise ValueError(
+                f"ANSWER_LINK_DOMAINS: {name!r} is not a domain name like example.com"
+                " (ASCII; write internationalised names in their xn-- form)"
+            )
+    return names
+
+
+def is_label(label: str) -> bool:
+    """True for one label of a domain name: 1-63 ASCII letters, digits or inner hyphens."""
+    return (
+        0 < len(label) <= 63
+        and label.isascii()
+        and all(c.isalnum() or c == "-" for c in label)
+        and not label.startswith("-")
+        and not label.endswith("-")
+    )

@@ -19,7 +19,8 @@ the domain, so every export rewrites it whole and the same input gives the same 
   U+FFFE/U+FFFF); Rasa entity markup (`[text](entity)`, `[text]{...}`, `[text][...]`),
   which Rasa would turn into an entity instead of reading the text back; an example of
   the held-out test set (it must never be trained on); a bad new FAQ (name, clash, answer
-  empty, too long or with `{`/`}`, which Rasa's response templating reads as slots).
+  empty, too long or with `{`/`}`, which Rasa's response templating reads as slots, or a
+  link to a domain not allowed: console/retrain/links.py).
 - Duplicates (skipped) and conflicts (not written, shown to the reviewer) are found by
   case-insensitive normalised text against every other `data/nlu/*.yml` file and among
   the batch's annotations; when annotations disagree about a text, none of them is written.
@@ -49,6 +50,7 @@ from certbot.evaluate import HELD_OUT_FILE as HELD_OUT
 from console.catalogue import load_catalogue
 from console.models import ANSWER_MAX, Annotation
 from console.records import FAQ_NAME
+from console.retrain import links
 
 MAX_EXAMPLE_CHARS = 500
 REVIEWED = Path("data/nlu/reviewed.yml")
@@ -176,8 +178,8 @@ def text_problem(text: str) -> str | None:
     return None
 
 
-def answer_problem(answer: str) -> str | None:
-    """Why a new FAQ's (stripped) answer cannot be written, or None."""
+def answer_problem(answer: str, domains: tuple[str, ...] = ()) -> str | None:
+    """Why a new FAQ's (stripped) answer cannot be written, or None (links: to `domains`)."""
     if not answer:
         return "a new FAQ needs an answer"
     if len(answer) > ANSWER_MAX:
@@ -186,6 +188,8 @@ def answer_problem(answer: str) -> str | None:
         return f"answer contains the unprintable character U+{ord(bad.group()):04X}"
     if "{" in answer or "}" in answer:
         return "answer contains '{' or '}', which Rasa's responses read as slot placeholders"
+    if refused := links.text_problems(answer, domains):
+        return "answer refused: " + "; ".join(refused)
     return None
 
 
@@ -355,14 +359,14 @@ def check_round_trip(text: str, examples: list[ReviewedExample], faqs: dict[str,
 
 
 def define_faqs(
-    active: list[Annotation], known: set[str], rejected: dict[int, str]
+    active: list[Annotation], known: set[str], rejected: dict[int, str], domains: tuple[str, ...]
 ) -> dict[str, str]:
     """New FAQ name -> answer; the first annotation of a name defines it, bad ones rejected."""
     faqs: dict[str, str] = {}
     owner: dict[str, int] = {}
     for annotation in (a for a in active if a.action == "new_faq"):
         name, answer = annotation.faq_name or "", clean_answer(annotation.faq_answer)
-        reason = faq_name_problem(name, known) or answer_problem(answer)
+        reason = faq_name_problem(name, known) or answer_problem(answer, domains)
         if reason is None and name in faqs and faqs[name] != answer:
             reason = (
                 f"{FAQ_PREFIX}{name} already has another answer (annotation #{owner[name]}):"
@@ -436,17 +440,22 @@ def sort_out(
     return written, duplicates, conflicts
 
 
-def plan_export(project: Path, annotations: Sequence[Annotation]) -> ExportPlan:
+def plan_export(
+    project: Path, annotations: Sequence[Annotation], domains: tuple[str, ...] | None = None
+) -> ExportPlan:
     """What exporting these annotations would change in project/data.
 
     Pass every standing annotation: examples in reviewed.yml whose annotation is undone or
-    absent (deleted with its conversation) are removed.
+    absent (deleted with its conversation) are removed. New FAQ answers may link to
+    `domains` only (by default the domains project/domain.yml's answers link to).
     """
+    if domains is None:
+        domains = links.domains_used(project / "domain.yml")
     current = read_reviewed(project)
     known = {choice.name for choice in load_catalogue(project / "domain.yml")}
     active = sorted((a for a in annotations if a.undone_at is None), key=lambda a: a.id)
     rejected: dict[int, str] = {}
-    faqs = define_faqs(active, known, rejected)
+    faqs = define_faqs(active, known, rejected, domains)
     known |= {FAQ_PREFIX + name for name in faqs}
     groups: dict[str, list[ReviewedExample]] = {}
     for example in candidates(active, known, rejected):

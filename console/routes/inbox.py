@@ -18,6 +18,7 @@ from console.records import (
     standing_annotations,
     undo_annotation,
 )
+from console.retrain.links import allowed_domains, text_problems
 from console.web import Fields, done, me, page_and_api, render, requires, services
 
 bp = Blueprint("inbox")
@@ -93,6 +94,9 @@ async def annotate_groups(request: Request) -> HTTPResponse:
         fields.text("answer"),
         services(request).intent_names,
     )
+    domains = allowed_domains(services(request).settings)
+    if refused := text_problems(correction.faq_answer or "", domains):
+        raise InputError("the answer is refused: " + "; ".join(refused))
     keys = set(fields.texts("group"))
     if not keys:
         raise InputError("select at least one group")
