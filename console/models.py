@@ -15,8 +15,8 @@ Base = declarative_base()
 ROLES = ("viewer", "reviewer", "admin")
 ANNOTATION_ACTIONS = ("assign_intent", "out_of_scope", "new_faq")
 CONTACT_STATUSES = ("open", "done")
-MODEL_STATUSES = ("live", "candidate", "rejected", "failed", "retired")
-JOB_STATUSES = ("running", "live", "candidate", "rejected", "failed", "cancelled")
+MODEL_STATUSES = ("live", "candidate", "awaiting", "rejected", "failed", "retired")
+JOB_STATUSES = ("running", "live", "candidate", "awaiting", "rejected", "failed", "cancelled")
 NOTE_MAX = 2000
 ANSWER_MAX = 1000
 
@@ -121,6 +121,19 @@ class TrainedModel(Base):
     activated_by = sa.Column(sa.String(40))
     override_reason = sa.Column(sa.String(1000))
     on_disk = sa.Column(sa.Boolean, nullable=False, default=True)
+
+
+class ModelApproval(Base):
+    """An admin's approval of the answer changes a model brings (the exact diff, by digest)."""
+
+    __tablename__ = "model_approvals"
+    id = sa.Column(sa.Integer, primary_key=True)
+    model_id = sa.Column(sa.Integer, sa.ForeignKey("trained_models.id"), nullable=False, index=True)
+    approved_by = sa.Column(sa.String(40), nullable=False)
+    approved_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    against = sa.Column(sa.String(64))
+    digest = sa.Column(sa.String(64), nullable=False)
+    changes = sa.Column(sa.Text, nullable=False, default="[]")
 
 
 class TrainingJob(Base):

@@ -1,7 +1,8 @@
 """`python -m console.retrain` (`make retrain`): retrain from the command line, for cron or CI.
 
 Exit code 0 when the new model went live, 1 when the gate rejected it, 2 on errors (another
-job running, invalid data, a failed training). `run --job ID` is how the console runs a job.
+job running, invalid data, a failed training), 3 when it changes answers and awaits an
+admin's approval in the console. `run --job ID` is how the console runs a job.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from console.retrain.dataset import ExportError
 from console.retrain.jobs import AlreadyTraining, JobCancelled, Progress
 from console.settings import Settings
 
-EXIT_CODES = {"live": 0, "candidate": 0, "rejected": 1}
+EXIT_CODES = {"live": 0, "candidate": 0, "rejected": 1, "awaiting": 3}
 
 
 def run_job(db: Database, settings: Settings, job_id: int, progress: Progress) -> int:
@@ -48,6 +49,8 @@ def run_job(db: Database, settings: Settings, job_id: int, progress: Progress) -
         for reason in outcome.verdict.reasons:
             print(f"GATE: {reason}")
         print(f"model {outcome.model_id}: {outcome.status}")
+        if outcome.status == "awaiting":
+            print("it changes answers: an admin approves them on its page in the console")
     return EXIT_CODES[outcome.status]
 
 

@@ -27,13 +27,13 @@ from console.models import Database, TrainingJob, audit, utcnow
 from console.records import InputError
 from console.settings import Settings
 
-STAGES = ("export", "validate", "train", "evaluate", "gate", "activate")
+STAGES = ("export", "validate", "train", "evaluate", "gate", "approve", "activate")
 TAIL_LINES = 40
 LINE_MAX = 500
 SAVE_EVERY_SECONDS = 1.0
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 EPOCHS = re.compile(r"Epochs:\s+\d+%.*?\|\s*(\d+)/(\d+)")
-FINAL = ("live", "candidate", "rejected", "failed", "cancelled")
+FINAL = ("live", "candidate", "awaiting", "rejected", "failed", "cancelled")
 
 
 class AlreadyTraining(InputError):

@@ -1,7 +1,9 @@
 """One retraining run: export, validate, train, evaluate, gate, activate.
 
 Everything happens in a temporary copy of the project; the live model and the project's data
-files change only when the new model goes live (data files are replaced atomically).
+files change only when the new model goes live (data files are replaced atomically). A model
+whose answers differ from the live model's stops before activation, awaiting an admin's
+approval of those answers (console/retrain/answers.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from typing import Any
 
 from console.models import Database, TrainedModel, TrainingJob, audit
 from console.records import standing_annotations
-from console.retrain import registry
+from console.retrain import answers, links, registry
 from console.retrain.dataset import HELD_OUT, plan_export, write_export
 from console.retrain.gate import Tolerances, Verdict, judge
 from console.retrain.jobs import JobCancelled, Progress
@@ -37,7 +39,7 @@ class StepFailed(Exception):
 
 @dataclass
 class Outcome:
-    """How a run ended: live, candidate (passed but not activated) or rejected."""
+    """How a run ended: live, awaiting (an admin's approval of its answers) or rejected."""
 
     status: str
     model_id: int
@@ -90,7 +92,7 @@ def export(db: Database, settings: Settings, work: Path, progress: Progress) -> 
     progress.stage("export")
     with db.session() as session:
         annotations = standing_annotations(session)
-        plan = plan_export(work, annotations)
+        plan = plan_export(work, annotations, links.allowed_domains(settings))
     summary = plan.as_dict()
     progress.save(plan=json.dumps(summary))
     for name in ("added", "duplicates", "conflicts", "rejected", "removed", "new_faqs"):
@@ -205,6 +207,11 @@ def run(db: Database, settings: Settings, job_id: int, progress: Progress) -> Ou
 
         progress.stage("gate")
         verdict = judge(report, live_report, tolerances(settings))
+        refused = links.response_problems(
+            answers.archive_responses(model), links.allowed_domains(settings)
+        )
+        if refused:
+            verdict = Verdict(False, [*verdict.reasons, *refused], verdict.comparison)
         for reason in verdict.reasons or ["not worse than the live model: passed"]:
             progress.line(f"gate: {reason}")
         status = "candidate" if verdict.passed else "rejected"
@@ -213,14 +220,51 @@ def run(db: Database, settings: Settings, job_id: int, progress: Progress) -> Ou
         if not verdict.passed:
             return Outcome("rejected", model_id, verdict)
 
+        with db.session() as session:
+            changes = answers.changes_for(session, settings, session.get(TrainedModel, model_id))
+        if changes.entries:
+            return await_approval(db, settings, job_id, Outcome("awaiting", model_id, verdict),
+                                  changes, (work, plan.base_digest), progress)  # fmt: skip
+
         progress.stage("activate")
         with db.session() as session:
             job = session.get(TrainingJob, job_id)
-            registry.activate(session, settings, model_id, job.created_by)
+            answers.activate(session, settings, model_id, job.created_by)
             changed = sync_back(work, settings.project)
             audit(session, job.created_by, "training data updated", ", ".join(changed))
         progress.line(f"live: model {model_id}; data files updated: {', '.join(changed) or 'none'}")
         return Outcome("live", model_id, verdict)
+
+
+def await_approval(
+    db: Database,
+    settings: Settings,
+    job_id: int,
+    outcome: Outcome,
+    changes: answers.AnswerChanges,
+    export: tuple[Path, str],
+    progress: Progress,
+) -> Outcome:
+    """Stop before activation: the model's answer changes need an admin's approval.
+
+    `export` is the working copy and the digest of the reviewed.yml it was exported over:
+    the exported file is kept with the model and replaces the project's when approved.
+    """
+    progress.stage("approve")
+    for entry in changes.entries:
+        progress.line(f"answer {entry['kind']}: {entry['response']}")
+    with db.session() as session:
+        model = session.get(TrainedModel, outcome.model_id)
+        model.status = "awaiting"
+        answers.keep_training_data(settings, model, *export)
+        who = session.get(TrainingJob, job_id).created_by
+        names = ", ".join(e["response"] for e in changes.entries)
+        audit(session, who, "answers awaiting approval", f"model {model.name}: {names}"[:2000])
+    progress.line(
+        f"awaiting approval: model {outcome.model_id} changes {len(changes.entries)} answer(s);"
+        " an admin approves them on its page before it goes live"
+    )
+    return outcome
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
-from console.models import TrainedModel, as_utc, audit, utcnow
+from console.models import ModelApproval, TrainedModel, as_utc, audit, utcnow
 from console.records import InputError
 from console.settings import Settings
 
@@ -210,8 +210,20 @@ def bootstrap(session: Session, settings: Settings, model: Path) -> TrainedModel
     return activate(session, settings, row.id, "make train")
 
 
+def approval_of(session: Session, model: TrainedModel) -> ModelApproval | None:
+    """The latest approval of a model's answer changes, if any."""
+    return session.execute(
+        select(ModelApproval)
+        .where(ModelApproval.model_id == model.id)
+        .order_by(ModelApproval.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
 def model_json(model: TrainedModel) -> dict[str, Any]:
-    """A registry row as JSON."""
+    """A registry row as JSON (with its answers' approval when read in a session)."""
+    session = object_session(model)
+    approval = approval_of(session, model) if session is not None else None
     return {
         "id": model.id,
         "name": model.name,
@@ -228,5 +240,7 @@ def model_json(model: TrainedModel) -> dict[str, Any]:
         "activated_at": model.activated_at.isoformat() if model.activated_at else None,
         "activated_by": model.activated_by,
         "override_reason": model.override_reason,
+        "approved_by": approval.approved_by if approval else None,
+        "approved_at": approval.approved_at.isoformat() if approval else None,
         "on_disk": model.on_disk,
     }

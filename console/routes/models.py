@@ -12,9 +12,11 @@ from sanic.response import HTTPResponse, empty, file_stream, json, redirect
 
 from console.models import TrainedModel, TrainingJob
 from console.records import standing_annotations
-from console.retrain import jobs, registry
+from console.retrain import answers, jobs, registry
+from console.retrain.answers import AnswersUnreadable
 from console.retrain.dataset import ExportError, plan_export
 from console.retrain.jobs import AlreadyTraining
+from console.retrain.links import allowed_domains
 from console.web import Fields, done, is_api, me, page_and_api, render, requires, services
 
 bp = Blueprint("models")
@@ -28,7 +30,7 @@ def plan_preview(request: Request) -> dict[str, Any]:
     with services(request).db.session() as session:
         annotations = standing_annotations(session)
     try:
-        return plan_export(settings.project, annotations).as_dict()
+        return plan_export(settings.project, annotations, allowed_domains(settings)).as_dict()
     except ExportError as error:
         return {"error": str(error)}
 
@@ -36,6 +38,32 @@ def plan_preview(request: Request) -> dict[str, Any]:
 async def preview(request: Request) -> dict[str, Any]:
     """`plan_preview` in a worker thread: reading the training data takes about a second."""
     return await asyncio.get_running_loop().run_in_executor(None, plan_preview, request)
+
+
+def answer_changes(request: Request, model_id: int) -> answers.AnswerChanges | str:
+    """How a model's answers differ from the live model's; a message when unreadable."""
+    settings = services(request).settings
+    with services(request).db.session() as session:
+        model = session.get(TrainedModel, model_id)
+        if model is None:
+            raise NotFound("no model with this id")
+        try:
+            return answers.changes_for(session, settings, model)
+        except AnswersUnreadable as error:
+            return str(error)
+
+
+def changes_view(request: Request, model_id: int) -> dict[str, Any]:
+    """`answer_changes` rendered for a page ({error} when unreadable)."""
+    changes = answer_changes(request, model_id)
+    if isinstance(changes, str):
+        return {"error": changes}
+    return answers.changes_view(changes, allowed_domains(services(request).settings))
+
+
+async def in_thread(function: Any, *args: Any) -> Any:
+    """Run `function(*args)` in a worker thread (reading a model archive takes a moment)."""
+    return await asyncio.get_running_loop().run_in_executor(None, function, *args)
 
 
 def registry_state(request: Request) -> dict[str, Any]:
@@ -60,8 +88,17 @@ async def preview_api(request: Request) -> HTTPResponse:
 
 @bp.get("/models")
 async def models_page(request: Request) -> HTTPResponse:
-    """Export preview, Retrain button, newest job and the registry table."""
-    return render(request, "models.html", plan=await preview(request), **registry_state(request))
+    """Export preview, Retrain button, answers awaiting approval, newest job and the registry."""
+    plan, state = await preview(request), registry_state(request)
+    domains = allowed_domains(services(request).settings)
+    new_faqs = plan.get("new_faqs", {}).items()
+    faqs = {name: answers.answer_view(text, domains) for name, text in new_faqs}
+    pending = [
+        {"model": m, "answers": await in_thread(changes_view, request, m["id"])}
+        for m in state["models"]
+        if m["status"] == "awaiting"
+    ]
+    return render(request, "models.html", plan=plan, faqs=faqs, pending=pending, **state)
 
 
 @page_and_api(bp, "/models/retrain")
@@ -97,7 +134,9 @@ async def job_api(request: Request, job_id: int) -> HTTPResponse:
 @bp.get("/models/jobs/<job_id:int>")
 async def job_page(request: Request, job_id: int) -> HTTPResponse:
     """A job's progress page (console.js refreshes it while the job runs)."""
-    return render(request, "job.html", job=jobs.job_json(job_or_404(request, job_id)))
+    job = jobs.job_json(job_or_404(request, job_id))
+    view = await in_thread(changes_view, request, job["model_id"]) if job["model_id"] else None
+    return render(request, "job.html", job=job, answers=view)
 
 
 @page_and_api(bp, "/jobs/<job_id:int>/cancel")
@@ -120,27 +159,50 @@ def model_and_report(request: Request, model_id: int) -> tuple[dict, dict | None
 
 @bp.get("/api/models/<model_id:int>")
 async def model_api(request: Request, model_id: int) -> HTTPResponse:
-    """A model and its evaluation report (with the gate's side-by-side comparison)."""
+    """A model, its evaluation report and its answers against the live model's."""
     model, report = model_and_report(request, model_id)
-    return json({"model": model, "report": report})
+    changes = await in_thread(answer_changes, request, model_id)
+    view = {"error": changes} if isinstance(changes, str) else changes.as_dict()
+    return json({"model": model, "report": report, "answers": view})
 
 
 @bp.get("/models/<model_id:int>")
 async def model_page(request: Request, model_id: int) -> HTTPResponse:
-    """A model's report, side by side with the model that was live, and its actions."""
+    """A model's report, its answer changes and its actions."""
     model, report = model_and_report(request, model_id)
-    return render(request, "model.html", model=model, report=report)
+    view = await in_thread(changes_view, request, model_id)
+    return render(request, "model.html", model=model, report=report, answers=view)
+
+
+def activate_model(request: Request, model_id: int) -> dict[str, Any]:
+    """Activate after the answer checks; the new live model as JSON."""
+    fields = Fields.of(request)
+    settings = services(request).settings
+    with services(request).db.session() as session:
+        model = answers.activate(
+            session,
+            settings,
+            model_id,
+            me(request).username,
+            reason=fields.text("reason"),
+            approved=fields.text("changes").strip(),
+        )
+        return registry.model_json(model)
 
 
 @page_and_api(bp, "/models/<model_id:int>/activate")
 @requires("admin")
 async def activate(request: Request, model_id: int) -> HTTPResponse:
-    """Make a model live; one the gate rejected needs a written reason."""
-    reason = Fields.of(request).text("reason")
-    settings = services(request).settings
-    with services(request).db.session() as session:
-        model = registry.activate(session, settings, model_id, me(request).username, reason)
-        payload = registry.model_json(model)
+    """Make a model live (a rejected one with a reason, changed answers with their digest)."""
+    payload = await in_thread(activate_model, request, model_id)
+    return done(request, {"live": payload}, f"/models/{model_id}")
+
+
+@page_and_api(bp, "/models/<model_id:int>/approve")
+@requires("admin")
+async def approve(request: Request, model_id: int) -> HTTPResponse:
+    """Approve a model's answer changes (`changes`: their digest) and make it live."""
+    payload = await in_thread(activate_model, request, model_id)
     return done(request, {"live": payload}, f"/models/{model_id}")
 
 
@@ -153,7 +215,9 @@ async def rollback(request: Request) -> HTTPResponse:
         previous = registry.previous_live(session)
         if previous is None:
             raise NotFound("there is no earlier live model to roll back to")
-        model = registry.activate(session, settings, previous.id, me(request).username, "rollback")
+        model = answers.activate(
+            session, settings, previous.id, me(request).username, reason="rollback", rollback=True
+        )
         payload = registry.model_json(model)
     return done(request, {"live": payload}, "/models")
 

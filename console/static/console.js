@@ -40,6 +40,10 @@ document.addEventListener("DOMContentLoaded", () => {
       log.scrollTop = log.scrollHeight;
       field("error").hidden = !data.error;
       field("error").textContent = data.error;
+      if (data.status === "awaiting") {
+        location.reload(); // the answers awaiting approval are rendered by the server
+        return;
+      }
       if (data.status !== "running") {
         const cancel = field("cancel");
         if (cancel) cancel.remove();
