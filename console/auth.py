@@ -32,6 +32,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 # The model-server endpoint checks its own token (console/routes/models.py).
 PUBLIC_PATHS = {"/login", "/health", "/api/models/live"}
+UNRECEIVED_METHOD = "NONE"
 WRONG_LOGIN = "Wrong username or password."
 TOO_MANY = "Too many failed sign-ins. Wait {seconds} s, then try again."
 
@@ -39,7 +40,13 @@ bp = Blueprint("auth")
 
 
 def is_public(request: Request) -> bool:
-    """Paths open without a session: sign-in, readiness and static files."""
+    """Paths open without a session: sign-in, readiness and static files.
+
+    Also Sanic's stand-in for a request that never fully arrived (method NONE: a header
+    too slow or too large), so that its 408 or 413 is answered as such.
+    """
+    if request.method == UNRECEIVED_METHOD:
+        return True
     return request.path in PUBLIC_PATHS or request.path.startswith("/static/")
 
 
