@@ -5,32 +5,49 @@ Same URL and protocol as the built-in `rest` channel (POST /webhooks/rest/webhoo
 request gets a 4xx JSON error instead of a server error. The channel is as public as the
 widget's, so it has the same kind of rate limits (per visitor id and per IP address; 429 +
 Retry-After), and it caps the size of every request to the bot's server (see `limit_requests`).
+
+Every check runs inside the webhook's route handler, not in a middleware matching a path:
+whatever spelling of the path reaches the handler (a trailing or double slash, a query
+string), it reaches the checks first.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, Sanic, response
 from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from certbot import action_fallback, action_validation, graph_runner, nlu_cache
+from certbot import action_fallback, action_validation, graph_runner, nlu_cache, slow_clients
 from certbot.admission import admit
-from certbot.failures import apply_failure, forget_failure, remember_failures
-from certbot.rate_limit import RateLimiter
+from certbot.commands import command_problem
+from certbot.failures import (
+    MessageHandler,
+    apply_failure,
+    failure_summary,
+    forget_failure,
+    remember_failures,
+)
+from certbot.rate_limit import shared_limiter
 
 MAX_MESSAGE_CHARS = 10_000
 MAX_SENDER_CHARS = 128
 MAX_BODY_BYTES = 64 * 1024
+# What a channel's client may send as `metadata`: the widget's rated answer (its text).
+METADATA_STRINGS = {"feedback_for": 2_000}
 # Sanic's default is 100 MB, read into memory before any handler runs; socket.io's own
 # limit per message is 1,000,000 bytes, which this keeps working.
 MAX_REQUEST_BYTES = 1_000_000
+
+logger = logging.getLogger(__name__)
 
 
 class RequestRejected(Exception):
@@ -52,14 +69,15 @@ def parse_webhook_body(body: bytes, max_message_chars: int = MAX_MESSAGE_CHARS) 
         raise RequestRejected(413, f"request body larger than {MAX_BODY_BYTES} bytes")
     try:
         payload: Any = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise RequestRejected(400, "request body is not valid JSON") from None
     if not isinstance(payload, dict):
         raise RequestRejected(400, "request body must be a JSON object")
     sender, message = payload.get("sender"), payload.get("message")
-    if sender is not None and (not isinstance(sender, str) or len(sender) > MAX_SENDER_CHARS):
+    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
         raise RequestRejected(
-            400, f"'sender' must be a string of at most {MAX_SENDER_CHARS} characters"
+            400,
+            f"'sender' (the conversation id) must be 1 to {MAX_SENDER_CHARS} characters",
         )
     if not isinstance(message, str):
         raise RequestRejected(400, "'message' must be a string")
@@ -67,10 +85,26 @@ def parse_webhook_body(body: bytes, max_message_chars: int = MAX_MESSAGE_CHARS) 
         raise RequestRejected(400, "'message' is empty")
     if len(message) > max_message_chars:
         raise RequestRejected(413, f"'message' longer than {max_message_chars} characters")
-    metadata = payload.get("metadata")
-    if metadata is not None and not isinstance(metadata, dict):
-        raise RequestRejected(400, "'metadata' must be a JSON object")
+    problem = command_problem(message) or metadata_problem(payload.get("metadata"))
+    if problem:
+        raise RequestRejected(400, problem)
     return payload
+
+
+def metadata_problem(metadata: Any) -> str | None:
+    """Why `metadata` is not what the channels accept (`METADATA_STRINGS`), or None."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        return "'metadata' must be a JSON object"
+    for key, value in metadata.items():
+        if key not in METADATA_STRINGS:
+            return f"unknown 'metadata' key {key[:40]!r}"
+        if not isinstance(value, str) or len(value) > METADATA_STRINGS[key]:
+            return (
+                f"'metadata.{key}' must be a string of at most {METADATA_STRINGS[key]} characters"
+            )
+    return None
 
 
 def client_ip(request: Request) -> str:
@@ -99,8 +133,9 @@ class ValidatedRestInput(RestInput):
         window_seconds: float = 60,
     ) -> None:
         """Set the rate limits (messages per window of `window_seconds`)."""
-        self.visitor_limiter = RateLimiter(max_messages_per_visitor, window_seconds)
-        self.ip_limiter = RateLimiter(max_messages_per_ip, window_seconds)
+        self.max_messages_per_visitor = max_messages_per_visitor
+        self.max_messages_per_ip = max_messages_per_ip
+        self.window_seconds = window_seconds
 
     @classmethod
     def name(cls) -> str:
@@ -117,51 +152,88 @@ class ValidatedRestInput(RestInput):
             window_seconds=float(credentials.get("window_seconds", 60)),
         )
 
-    def check_webhook_request(self, request: Request) -> None:
-        """The per-IP limit, then the body, then the per-visitor limit: RequestRejected if not."""
-        wait = self.ip_limiter.hit(client_ip(request))
+    def check_webhook_request(self, request: Request) -> dict[str, Any]:
+        """The per-IP limit, then the body, then the per-visitor limit: the payload if all pass.
+
+        The limits count every channel's messages: one budget per address and per visitor
+        on the app, whichever channel a message arrives on.
+        """
+        limits = request.app.ctx
+        ip_limiter = shared_limiter(limits, "ip", self.window_seconds)
+        wait = ip_limiter.hit(client_ip(request), self.max_messages_per_ip)
+        payload: dict[str, Any] = {}
         if wait is None:
-            sender = parse_webhook_body(request.body, self.max_message_chars).get("sender")
-            wait = self.visitor_limiter.hit(sender or "default")
+            payload = parse_webhook_body(request.body, self.max_message_chars)
+            visitor_limiter = shared_limiter(limits, "visitor", self.window_seconds)
+            wait = visitor_limiter.hit(payload["sender"], self.max_messages_per_visitor)
         if wait is not None:
             raise RequestRejected(
                 429,
                 f"too many messages: please wait {wait} seconds",
                 {"Retry-After": str(wait)},
             )
+        return payload
+
+    def webhook_headers(self, request: Request) -> dict[str, str]:
+        """Extra headers of every webhook response (none here; CORS for the widget)."""
+        return {}
+
+    async def receive(self, request: Request, handle: MessageHandler) -> HTTPResponse:
+        """Check the request, hand the message to the bot, answer its replies (or an error)."""
+        forget_failure()
+        headers = self.webhook_headers(request)
+        try:
+            payload = self.check_webhook_request(request)
+        except RequestRejected as rejected:
+            rejected.headers.update(headers)
+            return rejected.response()
+        collector = CollectingOutputChannel()
+        message = UserMessage(
+            payload["message"],
+            collector,
+            payload["sender"],
+            input_channel=self.name(),
+            metadata=payload.get("metadata"),
+        )
+        try:
+            await handle(message)
+        except Exception as error:
+            logger.error("A visitor message failed: %s", failure_summary(error))
+        reply = response.json(collector.messages, headers=headers)
+        apply_failure(reply)
+        return reply
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
-        """The built-in blueprint plus request checks and limits, Sanic's errors as JSON.
+        """Rasa's REST routes (`/` health, POST `/webhook`) with checks, limits, JSON errors.
 
         Also: failures as JSON errors (certbot.failures), the action server fallback
         (certbot.action_fallback), action responses checked by a prebuilt validator
-        (certbot.action_validation), repeated texts parsed once (certbot.nlu_cache) and
-        the model's graph run without dask (certbot.graph_runner).
+        (certbot.action_validation), repeated texts parsed once (certbot.nlu_cache), the
+        model's graph run without dask (certbot.graph_runner) and deadlines for slow
+        clients (certbot.slow_clients).
         """
         action_fallback.install()
         action_validation.install()
         nlu_cache.install()
         graph_runner.install()
-        blueprint = super().blueprint(remember_failures(admit(on_new_message)))
+        handle = remember_failures(admit(on_new_message))
+        module = inspect.getmodule(self)
+        blueprint = Blueprint(
+            f"custom_webhook_{type(self).__name__}", module.__name__ if module else None
+        )
         blueprint.listener(limit_requests, "before_server_start")
+        blueprint.listener(slow_clients.install_on_start, "before_server_start")
 
         @blueprint.exception(SanicException)
         async def refuse(request: Request, error: SanicException) -> HTTPResponse:
             return RequestRejected(error.status_code, str(error)).response()
 
-        @blueprint.middleware("request")
-        async def check(request: Request) -> HTTPResponse | None:
-            if request.method == "POST" and request.path.endswith("/webhook"):
-                forget_failure()
-                try:
-                    self.check_webhook_request(request)
-                except RequestRejected as rejected:
-                    return rejected.response()
-            return None
+        @blueprint.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
 
-        @blueprint.middleware("response")
-        async def report_failure(request: Request, reply: HTTPResponse) -> None:
-            if request.method == "POST" and request.path.endswith("/webhook"):
-                apply_failure(reply)
+        @blueprint.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.receive(request, handle)
 
         return blueprint

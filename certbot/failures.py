@@ -13,6 +13,7 @@ message is kept, so the retry loses and duplicates nothing.
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 
@@ -71,3 +72,16 @@ def apply_failure(reply: HTTPResponse) -> None:
         reply.status = 500
         reason = FAILED
     reply.body = json.dumps({"error": reason}).encode()
+
+
+def failure_summary(error: BaseException) -> str:
+    """An exception's type and where it was raised, without its message or any values.
+
+    Exception messages can quote what a visitor wrote (a database error lists the values
+    of the statement that failed), so logs of failed messages carry only this.
+    """
+    frames = traceback.extract_tb(error.__traceback__)[-3:]
+    where = " <- ".join(
+        f"{frame.filename}:{frame.lineno} {frame.name}" for frame in reversed(frames)
+    )
+    return f"{type(error).__module__}.{type(error).__qualname__} at {where or 'unknown'}"

@@ -6,7 +6,8 @@ written it keeps the conversation in memory, and the visitor gets a 200 answer e
 This store notes every database error for the channel (certbot.failures), which then
 answers 503 so that the client sends the message again; and once a conversation could not
 be read it refuses to save the stand-in started for the same message, so that the stored
-one is never overwritten with it.
+one is never overwritten with it. It raises database errors again as `TrackerStoreFailure`,
+without their message, which Rasa would log with the visitor's text in it.
 
 Speed: Rasa's SQL store reads every event of the conversation and replays them into a new
 tracker for each message, and before saving counts the stored events to find the new ones:
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import sqlite3
 from collections import OrderedDict
 from contextvars import ContextVar
@@ -48,15 +50,32 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import SingletonThreadPool
 
-from certbot.failures import note_failure
+from certbot.failures import failure_summary, note_failure
 
 # Conversations a bot instance keeps in memory by default.
 DEFAULT_CACHE_SIZE = 200
 
+logger = logging.getLogger(__name__)
 # The conversation whose stored state could not be read in this request, if any.
 _unread: ContextVar[str | None] = ContextVar("certbot_unread_conversation", default=None)
 
 Stamp = tuple[int, int | None]  # a conversation's (row count, highest row id)
+
+
+class TrackerStoreFailure(RuntimeError):
+    """A database error, told by its type and place only: its message can quote visitors.
+
+    Rasa logs tracker store errors with their message, and a database error's message
+    lists the values of the failed statement (what the visitor wrote, an email address).
+    """
+
+
+def stored_failure(error: Exception, doing: str) -> TrackerStoreFailure:
+    """Note `error` for the channel and log it without its message; the error to raise."""
+    note_failure(error)
+    summary = failure_summary(error)
+    logger.error("The tracker store failed %s: %s", doing, summary)
+    return TrackerStoreFailure(summary)
 
 
 class UnreadConversationError(RuntimeError):
@@ -150,8 +169,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
             entry = self._read(sender_id, kept)
         except Exception as error:
             _unread.set(sender_id)
-            note_failure(error)
-            raise
+            raise stored_failure(error, "reading a conversation") from None
         if _unread.get() == sender_id:
             _unread.set(None)
         if entry is None:
@@ -164,8 +182,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         try:
             return await super().retrieve_full_tracker(sender_id)
         except Exception as error:
-            note_failure(error)
-            raise
+            raise stored_failure(error, "reading a whole conversation") from None
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Store the new events, noting any database error; never a stand-in conversation."""
@@ -177,8 +194,7 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         try:
             new_events, stamp = self._write(tracker, kept.saved if known else None)
         except Exception as error:
-            note_failure(error)
-            raise
+            raise stored_failure(error, "saving a conversation") from None
         if self.event_broker is not None:
             await self._stream_new_events(self.event_broker, new_events, sender_id)
         # Kept unless someone else changed the conversation meanwhile (the console deleting it).

@@ -86,13 +86,13 @@ class WidgetInput(ValidatedRestInput):
             or urlsplit(origin).netloc == request.host
         )
 
-    def check_webhook_request(self, request: Request) -> None:
+    def check_webhook_request(self, request: Request) -> dict[str, Any]:
         """Origin, then the per-IP limit, then the body, then the per-visitor limit."""
         if not self.origin_allowed(request):
             raise RequestRejected(403, FORBIDDEN_ORIGIN)
-        super().check_webhook_request(request)
+        return super().check_webhook_request(request)
 
-    def cors_headers(self, request: Request) -> dict[str, str]:
+    def webhook_headers(self, request: Request) -> dict[str, str]:
         """CORS response headers for an allowed cross-origin request."""
         origin = request.headers.get("origin")
         if not origin or not self.origin_allowed(request):
@@ -110,11 +110,6 @@ class WidgetInput(ValidatedRestInput):
         needed (Rasa's server answers every OPTIONS request itself).
         """
         blueprint = super().blueprint(on_new_message)
-
-        @blueprint.middleware("response")
-        async def add_cors(request: Request, reply: HTTPResponse) -> None:
-            if request.path.endswith("/webhook"):
-                reply.headers.update(self.cors_headers(request))
 
         @blueprint.route("/widget.js", methods=["GET"])
         async def widget_js(request: Request) -> HTTPResponse:

@@ -1,4 +1,5 @@
 import json
+from types import SimpleNamespace
 
 import pytest
 from sanic import Sanic
@@ -12,8 +13,11 @@ from certbot.channels import (
     ValidatedRestInput,
     parse_webhook_body,
 )
+from certbot.failures import failure_summary
+from certbot.widget_channel import WidgetInput
 
 APP = Sanic("test_channels")
+METADATA = b'{"sender": "a", "message": "hi", "metadata": '
 
 
 def body(**payload) -> bytes:
@@ -24,8 +28,11 @@ def body(**payload) -> bytes:
     "payload",
     [
         body(sender="a", message="who issues certificates?"),
-        body(message="hi"),
-        body(sender="a", message="x" * MAX_MESSAGE_CHARS, metadata={"page": "/faq"}),
+        body(sender="a", message="x" * MAX_MESSAGE_CHARS, metadata={}),
+        body(sender="a", message='/feedback{"rating": "down"}', metadata={"feedback_for": "No."}),
+        body(sender="a", message="/session_start"),
+        body(sender="a", message='/greet{"standard": "ISO/IEC 17025"}'),
+        body(sender="a", message="1/2 of our sites are certified"),
     ],
 )
 def test_acceptable_requests(payload):
@@ -47,6 +54,26 @@ def test_acceptable_requests(payload):
         (body(sender=["a"], message="hi"), 400),
         (body(sender="a" * 129, message="hi"), 400),
         (body(sender="a", message="hi", metadata="x"), 400),
+        (body(message="hi"), 400),
+        (body(sender="", message="hi"), 400),
+        (body(sender=None, message="hi"), 400),
+        (body(sender="a", message="hi", metadata={"feedback_for": {"a": 1}}), 400),
+        (body(sender="a", message="hi", metadata={"feedback_for": "x" * 2001}), 400),
+        (body(sender="a", message="hi", metadata={"page": "/faq"}), 400),
+        (b'{"sender": "a", "message": "hi", "metadata": ' + b"[" * 5000 + b"]" * 5000 + b"}", 400),
+        (
+            b'{"sender": "a", "message": "hi", "metadata": ' + b'{"a":' * 980 + b"1" + b"}" * 981,
+            400,
+        ),
+        (body(sender="a", message='/greet{"standard": "ISO 9001 [x](https://evil.example)"}'), 400),
+        (body(sender="a", message='/greet{"standard": "iso9001"}'), 400),
+        (body(sender="a", message='/feedback{"rating": "<b>down</b>"}'), 400),
+        (body(sender="a", message='/feedback{"rating": ["down"]}'), 400),
+        (body(sender="a", message='/greet{"contact_email": "a@b.example"}'), 400),
+        (body(sender="a", message='/greet[{"entity": "standard", "value": "x"}]'), 400),
+        (body(sender="a", message="/faq@0.99"), 400),
+        (body(sender="a", message="/greet{not json"), 400),
+        (body(sender="a", message="/"), 400),
         (body(sender="a", message="x" * (MAX_MESSAGE_CHARS + 1)), 413),
         (b" " * (MAX_BODY_BYTES + 1), 413),
     ],
@@ -63,14 +90,15 @@ def test_the_message_limit_is_a_parameter():
         parse_webhook_body(body(message="x" * 2001), max_message_chars=2000)
 
 
-def webhook_request(payload: bytes) -> Request:
+def webhook_request(payload: bytes, app: Sanic = APP) -> Request:
     """A Sanic request to the REST webhook carrying `payload`."""
-    request = Request(b"/webhooks/rest/webhook", Header({}), "1.1", "POST", None, APP)
+    request = Request(b"/webhooks/rest/webhook", Header({}), "1.1", "POST", None, app)
     request.body = payload
     return request
 
 
 def test_rest_channel_limits_each_ip_address():
+    APP.ctx = SimpleNamespace()
     channel = ValidatedRestInput.from_credentials(
         {"max_messages_per_ip": 2, "max_messages_per_visitor": 100}
     )
@@ -83,9 +111,42 @@ def test_rest_channel_limits_each_ip_address():
 
 
 def test_rest_channel_limits_each_visitor():
+    APP.ctx = SimpleNamespace()
     channel = ValidatedRestInput(max_messages_per_visitor=1, max_messages_per_ip=100)
     channel.check_webhook_request(webhook_request(body(sender="a", message="hi")))
     channel.check_webhook_request(webhook_request(body(sender="b", message="hi")))
     with pytest.raises(RequestRejected) as rejected:
         channel.check_webhook_request(webhook_request(body(sender="a", message="again")))
     assert rejected.value.status == 429
+
+
+def test_channels_of_one_app_share_each_budget():
+    APP.ctx = SimpleNamespace()
+    rest = ValidatedRestInput(max_messages_per_visitor=100, max_messages_per_ip=3)
+    widget = WidgetInput(max_messages_per_visitor=100, max_messages_per_ip=3)
+    for index, channel in enumerate((rest, widget, rest)):
+        channel.check_webhook_request(webhook_request(body(sender=f"v{index}", message="hi")))
+    for channel in (rest, widget):
+        with pytest.raises(RequestRejected) as rejected:
+            channel.check_webhook_request(webhook_request(body(sender="v9", message="hi")))
+        assert rejected.value.status == 429
+
+
+def test_a_visitor_has_one_budget_across_channels():
+    APP.ctx = SimpleNamespace()
+    rest = ValidatedRestInput(max_messages_per_visitor=2, max_messages_per_ip=100)
+    widget = WidgetInput(max_messages_per_visitor=2, max_messages_per_ip=100)
+    rest.check_webhook_request(webhook_request(body(sender="a", message="hi")))
+    widget.check_webhook_request(webhook_request(body(sender="a", message="hi")))
+    with pytest.raises(RequestRejected):
+        widget.check_webhook_request(webhook_request(body(sender="a", message="hi")))
+
+
+def test_a_failure_summary_names_the_error_not_its_values():
+    try:
+        raise ValueError("INSERT ... parameters: ('dana@example.com',)")
+    except ValueError as error:
+        summary = failure_summary(error)
+    assert "dana@example.com" not in summary
+    assert summary.startswith("builtins.ValueError at ")
+    assert "test_a_failure_summary_names_the_error_not_its_values" in summary

@@ -79,16 +79,19 @@ def redis_prefix() -> Iterator[str]:
             client.delete(key)
 
 
-def postgres_stores(database: str, port: int = PG_PORT, lock_prefix: str | None = None) -> str:
+def postgres_stores(
+    database: str, port: int = PG_PORT, lock_prefix: str | None = None, redis_port: int = 0
+) -> str:
     """Endpoint sections: the PostgreSQL tracker store, and the Redis lock store if a prefix
-    is given (as in deploy/endpoints.prod.yml)."""
+    is given (as in deploy/endpoints.prod.yml); `port`/`redis_port` replace the servers'."""
     yaml = (
         f"tracker_store:\n  type: {TRACKER_STORE}\n  dialect: postgresql\n  url: {PG_HOST}\n"
         f"  port: {port}\n  db: {database}\n  username: {PG_USER}\n"
     )
     if lock_prefix:
         yaml += (
-            f"lock_store:\n  type: {LOCK_STORE}\n  url: {REDIS_HOST}\n  port: {REDIS_PORT}\n"
+            f"lock_store:\n  type: {LOCK_STORE}\n  url: {REDIS_HOST}\n"
+            f"  port: {redis_port or REDIS_PORT}\n"
             f"  db: {REDIS_DB}\n  key_prefix: {lock_prefix}\n"
         )
     return yaml

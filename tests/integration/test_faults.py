@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import re
 import sqlite3
 import subprocess
 import uuid
@@ -19,6 +20,8 @@ from playwright.sync_api import expect
 from tests.integration.responses import is_response
 from tests.integration.services import (
     PG_PORT,
+    REDIS_HOST,
+    REDIS_PORT,
     TcpProxy,
     missing_services,
     postgres_database,
@@ -70,11 +73,14 @@ def bots(tmp_path_factory: pytest.TempPathFactory):
             fixture["database"] = stack.enter_context(postgres_database())
             prefix = stack.enter_context(redis_prefix())
             fixture["proxy"] = proxy = TcpProxy(PG_PORT)
+            fixture["redis_proxy"] = redis_proxy = TcpProxy(REDIS_PORT, REDIS_HOST)
             stack.callback(proxy.cut)
+            stack.callback(redis_proxy.cut)
+            stores = postgres_stores(
+                fixture["database"], proxy.port, lock_prefix=prefix, redis_port=redis_proxy.port
+            )
             running["postgresql"] = Bot(
-                tmp_path_factory.mktemp("postgres"),
-                [ALLOWED_ORIGIN],
-                stores=postgres_stores(fixture["database"], port=proxy.port, lock_prefix=prefix),
+                tmp_path_factory.mktemp("postgres"), [ALLOWED_ORIGIN], stores=stores
             )
         stack.callback(stop_all, list(running.values()))
         start_all([bot.actions for bot in running.values()])
@@ -212,3 +218,29 @@ def test_full_disk_gives_503_keeps_the_database_intact_and_recovers(bots):
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     replies = bot.say(visitor, "Dana Scully")
     assert is_response(replies[0], "utter_ask_contact_email", contact_name="Dana Scully")
+
+
+FAULTS = ["full disk", "database cut off", "lock store cut off"]
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_a_failed_message_leaves_no_visitor_text_in_the_logs(bots, fault):
+    if fault == "full disk" and bots["disk"] is None:
+        pytest.skip(bots["disk_problem"])
+    bot = bots["sqlite"] if fault == "full disk" else on_postgres(bots)
+    visitor = start_contact_form(bot)
+    email = f"leak-{uuid.uuid4().hex[:10]}@example.com"
+    with contextlib.ExitStack() as fault_lasting:
+        if fault == "full disk":
+            fault_lasting.callback(fill(bots["disk"]).unlink)
+        else:
+            proxy = bots["proxy" if fault == "database cut off" else "redis_proxy"]
+            proxy.cut()
+            fault_lasting.callback(proxy.restore)
+        assert_unavailable(post(bot, visitor, email))
+        rest = requests.post(bot.webhook, json={"sender": visitor, "message": email}, timeout=30)
+        assert rest.status_code == 503
+    logs = bot.rasa.log.read_text(errors="replace") + bot.actions.log.read_text(errors="replace")
+    assert email.split("@")[0] not in logs
+    # The failure is logged, without the text.
+    assert re.search(r"(The tracker store|A visitor message) failed", logs), logs[-2000:]
