@@ -81,3 +81,15 @@ class ActionSubmitContact(Action):
             "submitted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         return [SlotSet("contact_request", request)] + [SlotSet(slot, None) for slot in FORM_SLOTS]
+
+
+class ActionClearContactForm(Action):
+    """Forget the answers of a cancelled contact request, so a later one starts empty."""
+
+    def name(self) -> str:
+        return "action_clear_contact_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        return [SlotSet(slot, None) for slot in FORM_SLOTS]

@@ -165,6 +165,20 @@ def test_contact_request_can_be_cancelled(bot):
     assert is_response(reply, "utter_faq/who_certifies")
 
 
+def test_cancelling_the_contact_request_forgets_what_was_typed(bot):
+    visitor = greeted_visitor(bot)
+    bot.say(visitor, "talk to a human")
+    bot.say(visitor, "Ana Pereira")
+    bot.say(visitor, "ana@example.com")
+    [reply] = bot.say(visitor, "cancel")
+    assert is_response(reply, "utter_contact_cancelled")
+    [reply] = bot.say(visitor, "can someone contact me")
+    assert is_response(reply, "utter_ask_contact_name"), reply
+    bot.say(visitor, "Bo Jensen")
+    [reply] = bot.say(visitor, "bo@example.org")
+    assert is_response(reply, "utter_ask_contact_question"), reply
+
+
 def test_refusing_consent_sends_nothing(bot):
     visitor = greeted_visitor(bot)
     bot.say(visitor, "talk to a human")
