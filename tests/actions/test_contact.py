@@ -1,6 +1,12 @@
 import pytest
 
-from actions.contact import FORM_SLOTS, ActionSubmitContact, ValidateContactForm, is_valid_email
+from actions.contact import (
+    FORM_SLOTS,
+    ActionClearContactForm,
+    ActionSubmitContact,
+    ValidateContactForm,
+    is_valid_email,
+)
 
 
 @pytest.mark.parametrize(
@@ -85,3 +91,9 @@ async def test_submit_stores_the_request_and_clears_the_form(load_tracker, dispa
     assert request["consent"] is True
     assert request["submitted_at"].endswith("+00:00")
     assert {e["name"]: e["value"] for e in events[1:]} == dict.fromkeys(FORM_SLOTS)
+
+
+async def test_clearing_forgets_every_answer_of_the_form(load_tracker, dispatcher):
+    events = await ActionClearContactForm().run(dispatcher, load_tracker("contact_complete"), {})
+    assert {e["name"]: e["value"] for e in events} == dict.fromkeys(FORM_SLOTS)
+    assert dispatcher.messages == []
