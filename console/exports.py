@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from console import coerce
 from console.summary import Conversation, full_intent
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -51,15 +52,17 @@ def jsonl(conversations: Iterable[Conversation]) -> str:
 def story_steps(events: list[dict[str, Any]], intents: dict[int, str]) -> list[dict[str, Any]]:
     """Test-story steps: each visitor message with its (corrected) intent, each bot action."""
     steps: list[dict[str, Any]] = []
-    for index, event in enumerate(events):
-        kind = event.get("event")
+    for index, event in enumerate(map(coerce.mapping, events)):
+        kind, name = event.get("event"), coerce.name(event.get("name"))
         if kind == "user":
-            intent = intents.get(index) or full_intent(event.get("parse_data") or {})
-            steps.append({"user": event.get("text") or "", "intent": intent or "nlu_fallback"})
-        elif kind == "action" and event.get("name") not in SKIPPED_ACTIONS:
-            steps.append({"action": event["name"]})
+            intent = intents.get(index) or full_intent(event.get("parse_data"))
+            steps.append(
+                {"user": coerce.text(event.get("text")), "intent": intent or "nlu_fallback"}
+            )
+        elif kind == "action" and name is not None and name not in SKIPPED_ACTIONS:
+            steps.append({"action": name})
         elif kind == "active_loop":
-            steps.append({"active_loop": event.get("name")})
+            steps.append({"active_loop": name})
     return steps
 
 
@@ -76,8 +79,8 @@ def test_stories(stories: Iterable[tuple[str, list[dict[str, Any]], dict[int, st
 
 
 def safe_cell(value: object) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
+    """A CSV cell a spreadsheet will not run as a formula (and without NUL, which csv refuses)."""
+    text = "" if value is None else coerce.text(str(value))
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 

@@ -83,7 +83,7 @@ def inbox_items(
             reasons = reasons_for(message, message.index in conversation.negative_for)
             if reasons:
                 items.append(InboxItem(conversation.id, message, reasons))
-    return sorted(items, key=lambda item: item.message.timestamp, reverse=True)
+    return sorted(items, key=lambda item: item.message.timestamp or 0.0, reverse=True)
 
 
 def group_items(items: Iterable[InboxItem]) -> list[InboxGroup]:

@@ -131,7 +131,7 @@ def annotate(
         Annotation(
             conversation_id=item.conversation_id,
             event_index=item.message.index,
-            event_timestamp=item.message.timestamp,
+            event_timestamp=item.message.timestamp or 0.0,
             text=item.message.text,
             predicted_intent=item.message.intent,
             action=correction.action,

@@ -1,16 +1,24 @@
-"""What a conversation's tracker events say, summarised for staff."""
+"""What a conversation's tracker events say, summarised for staff.
+
+Every field is read through `console.coerce`: events hold what visitors sent, of any shape.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+
+from console import coerce
 
 FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTIONS = {"action_did_you_mean", "action_default_fallback"}
 DECLINE_ACTION = "utter_out_of_scope"
 CONTACT_SLOT = "contact_request"
 RUNNER_UPS = 3
+CONTACT_TEXTS = ("name", "email", "question", "submitted_at")
+ContactRequest = dict[str, str | bool]
 
 
 @dataclass
@@ -18,7 +26,7 @@ class VisitorMessage:
     """One visitor message with what the bot understood of it."""
 
     index: int
-    timestamp: float
+    timestamp: float | None
     text: str
     intent: str | None
     confidence: float | None
@@ -43,7 +51,7 @@ class BotReply:
     """One bot message."""
 
     index: int
-    timestamp: float
+    timestamp: float | None
     text: str
     buttons: list[str]
     response: str | None
@@ -58,7 +66,7 @@ class Conversation:
     first_at: float
     last_at: float
     turns: list[VisitorMessage | BotReply]
-    contact_request: dict[str, Any] | None = None
+    contact_request: ContactRequest | None = None
     negative_for: list[int] = field(default_factory=list)
 
     @property
@@ -107,7 +115,9 @@ def iso_day(timestamp: float) -> str:
 
 def summarise(conversation_id: str, events: list[dict[str, Any]]) -> Conversation:
     """Summarise a conversation from its events (as Rasa serialises them)."""
-    times = [e["timestamp"] for e in events if e.get("timestamp") is not None] or [0.0]
+    events = [coerce.mapping(event) for event in events]
+    stamps = (coerce.timestamp(event.get("timestamp")) for event in events)
+    times = [stamp for stamp in stamps if stamp is not None] or [0.0]
     summary = Conversation(conversation_id, min(times), max(times), [])
     last_message: VisitorMessage | None = None
     in_form = False
@@ -119,65 +129,88 @@ def summarise(conversation_id: str, events: list[dict[str, Any]]) -> Conversatio
         elif kind == "bot":
             summary.turns.append(bot_reply(index, event))
         elif kind == "action" and last_message is not None:
-            note_action(last_message, event.get("name"))
+            note_action(last_message, coerce.name(event.get("name")))
         elif kind == "active_loop":
-            in_form = bool(event.get("name"))
-        elif kind == "slot" and event.get("name") == CONTACT_SLOT and event.get("value"):
-            summary.contact_request = dict(event["value"])
+            in_form = coerce.name(event.get("name")) is not None
+        elif kind == "slot" and event.get("name") == CONTACT_SLOT:
+            summary.contact_request = contact_request(event.get("value")) or summary.contact_request
     summary.negative_for = rated_questions(summary)
     return summary
 
 
 def visitor_message(index: int, event: dict[str, Any], in_form: bool) -> VisitorMessage:
     """A visitor message from a `user` event."""
-    text = event.get("text") or ""
-    parse = event.get("parse_data") or {}
-    intent = parse.get("intent") or {}
+    text = coerce.text(event.get("text"))
+    parse = coerce.mapping(event.get("parse_data"))
+    intent = coerce.mapping(parse.get("intent"))
+    predicted = coerce.name(intent.get("name"))
     name = full_intent(parse)
-    ranking = [
-        (r.get("name", ""), float(r.get("confidence") or 0.0))
-        for r in parse.get("intent_ranking") or []
-        if r.get("name") != intent.get("name")
+    entities = [
+        (entity, coerce.scalar_text(found.get("value")))
+        for found in map(coerce.mapping, coerce.items(parse.get("entities")))
+        if (entity := coerce.text(found.get("entity")))
     ]
-    entities = [(str(e.get("entity")), str(e.get("value"))) for e in parse.get("entities") or []]
-    metadata = event.get("metadata") or {}
-    rating = dict(entities).get("rating") if intent.get("name") == "feedback" else None
+    rating = (dict(entities).get("rating") or None) if predicted == "feedback" else None
+    feedback_for = coerce.mapping(event.get("metadata")).get("feedback_for")
     return VisitorMessage(
         index=index,
-        timestamp=float(event.get("timestamp") or 0.0),
+        timestamp=coerce.timestamp(event.get("timestamp")),
         text=text,
         intent=name,
-        confidence=intent.get("confidence"),
-        runner_ups=ranking[:RUNNER_UPS],
+        confidence=coerce.fraction(intent.get("confidence")),
+        runner_ups=runner_ups(parse, predicted),
         entities=entities,
         command=text.startswith("/"),
         in_form=in_form,
         fell_back=name == FALLBACK_INTENT,
         rating=rating,
-        feedback_for=metadata.get("feedback_for") if rating else None,
+        feedback_for=coerce.name(feedback_for) if rating else None,
     )
 
 
-def full_intent(parse: dict[str, Any]) -> str | None:
+def runner_ups(parse: Mapping[str, Any], predicted: str | None) -> list[tuple[str, float]]:
+    """The next intents of the ranking with their confidences (RUNNER_UPS at most)."""
+    ranking = []
+    for entry in map(coerce.mapping, coerce.items(parse.get("intent_ranking"))):
+        name, score = coerce.name(entry.get("name")), coerce.fraction(entry.get("confidence"))
+        if name is not None and score is not None and name != predicted:
+            ranking.append((name, score))
+    return ranking[:RUNNER_UPS]
+
+
+def full_intent(parse_data: object) -> str | None:
     """The predicted intent, with the retrieval sub-intent for e.g. faq/who_certifies."""
-    intent = parse.get("intent") or {}
-    name = intent.get("name")
-    if intent.get("full_retrieval_intent_name"):
-        return intent["full_retrieval_intent_name"]
-    selected = ((parse.get("response_selector") or {}).get(name) or {}).get("response") or {}
-    return selected.get("intent_response_key") or name
+    parse = coerce.mapping(parse_data)
+    intent = coerce.mapping(parse.get("intent"))
+    name = coerce.name(intent.get("name"))
+    full = coerce.name(intent.get("full_retrieval_intent_name"))
+    if full is not None or name is None:
+        return full or name
+    selector = coerce.mapping(coerce.mapping(parse.get("response_selector")).get(name))
+    selected = coerce.mapping(selector.get("response"))
+    return coerce.name(selected.get("intent_response_key")) or name
 
 
 def bot_reply(index: int, event: dict[str, Any]) -> BotReply:
     """A bot reply from a `bot` event."""
-    data = event.get("data") or {}
+    buttons = coerce.items(coerce.mapping(event.get("data")).get("buttons"))
+    titles = (coerce.text(coerce.mapping(button).get("title")) for button in buttons)
     return BotReply(
         index=index,
-        timestamp=float(event.get("timestamp") or 0.0),
-        text=event.get("text") or "",
-        buttons=[str(b.get("title", "")) for b in data.get("buttons") or []],
-        response=(event.get("metadata") or {}).get("utter_action"),
+        timestamp=coerce.timestamp(event.get("timestamp")),
+        text=coerce.text(event.get("text")),
+        buttons=[title for title in titles if title],
+        response=coerce.name(coerce.mapping(event.get("metadata")).get("utter_action")),
     )
+
+
+def contact_request(value: object) -> ContactRequest | None:
+    """The completed contact form stored in the `contact_request` slot (None if no object)."""
+    form = coerce.mapping(value)
+    if not form:
+        return None
+    texts: ContactRequest = {key: coerce.text(form.get(key)) for key in CONTACT_TEXTS}
+    return {**texts, "consent": form.get("consent") is True}
 
 
 def note_action(message: VisitorMessage, action: str | None) -> None:

@@ -23,24 +23,19 @@ async def contact_rows(request: Request) -> list[dict[str, Any]]:
         statuses = contact_statuses(session)
     rows = []
     for conversation in await services(request).source.all():
-        request_ = conversation.contact_request
-        if request_ is None:
+        if conversation.contact_request is None:
             continue
         status = statuses.get(conversation.id)
         rows.append(
             {
                 "conversation_id": conversation.id,
-                "name": request_.get("name"),
-                "email": request_.get("email"),
-                "question": request_.get("question"),
-                "consent": request_.get("consent"),
-                "submitted_at": request_.get("submitted_at"),
+                **conversation.contact_request,
                 "status": status.status if status else "open",
                 "closed_by": status.closed_by if status else None,
                 "closed_at": status.closed_at.isoformat() if status and status.closed_at else None,
             }
         )
-    return sorted(rows, key=lambda row: str(row["submitted_at"]), reverse=True)
+    return sorted(rows, key=lambda row: row["submitted_at"], reverse=True)
 
 
 def status_filter(request: Request) -> str:

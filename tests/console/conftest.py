@@ -7,13 +7,18 @@ import json
 import re
 import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
+from certbot.tracker_store import CachedSQLTrackerStore
 from console.accounts import add_user
 from console.app import create_app
 from console.settings import Settings
@@ -156,6 +161,7 @@ def login(session: requests.Session, url: str, username: str, password: str) -> 
 
 
 def make_console(tmp: Path, bot, name: str, **overrides) -> Console:
+    """A console reading the SQLite store of `bot` (the bot or an EventStore: its `db`)."""
     tmp.mkdir(parents=True, exist_ok=True)
     endpoints = tmp / "endpoints.yml"
     endpoints.write_text(f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {bot.db}\n")
@@ -181,3 +187,36 @@ def console(tmp_path_factory, bot, conversations, request):
     )
     yield running
     running.served.stop()
+
+
+class EventStore:
+    """The bot's tracker store on a SQLite file of its own, written directly: conversations
+    made of chosen events, without a bot. `make_console(tmp, store, name)` reads it."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.domain = Domain.load(str(ROOT / "domain.yml"))
+        self.store = CachedSQLTrackerStore(self.domain, dialect="sqlite", db=str(db))
+        # One thread of its own: the store's SQLite connection, and no event loop clash
+        # with a sync Playwright that marks this thread's loop as running.
+        self.pool = ThreadPoolExecutor(1)
+
+    def save(self, sender: str, events: list[Event]) -> None:
+        """Store a conversation of these events, as the bot stores its trackers."""
+        tracker = DialogueStateTracker.from_events(sender, events, self.domain.slots)
+        self.pool.submit(asyncio.run, self.store.save(tracker)).result()
+
+    def read_back(self, sender: str) -> list[dict]:
+        """The conversation as Rasa reads it back (its events as dicts)."""
+        tracker = self.pool.submit(asyncio.run, self.store.retrieve_full_tracker(sender)).result()
+        return [event.as_dict() for event in tracker.events] if tracker else []
+
+    def forget(self, sender: str) -> None:
+        """Delete whatever is stored of the conversation."""
+        self.pool.submit(self._forget, sender).result()
+
+    def _forget(self, sender: str) -> None:
+        event = self.store.SQLEvent
+        with self.store.session_scope() as session:
+            session.query(event).filter(event.sender_id == sender).delete()
+            session.commit()
