@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -55,7 +56,13 @@ def template_environment() -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["when"] = format_time
+    environment.filters["segment"] = path_segment
     return environment
+
+
+def path_segment(value: object) -> str:
+    """A value as one URL path segment: every reserved character percent-encoded, `/` too."""
+    return quote(str(value), safe="")
 
 
 def format_time(moment: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote
 
 from sanic import Blueprint, Request
 from sanic.exceptions import Forbidden, InvalidUsage
@@ -25,6 +26,15 @@ def services(request: Request) -> Services:
 def is_api(request: Request) -> bool:
     """True for the JSON API (paths under /api/)."""
     return request.path == "/api" or request.path.startswith("/api/")
+
+
+def path_id(segment: str) -> str:
+    """An id from its path segment, percent-decoded exactly once.
+
+    Sanic matches the raw path and passes the segment still encoded (so an encoded `/`
+    stays in it); templates encode ids with the `segment` filter.
+    """
+    return unquote(segment)
 
 
 def me(request: Request) -> SignedIn:

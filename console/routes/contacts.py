@@ -11,7 +11,7 @@ from sanic.response import HTTPResponse, json, text
 from console.exports import contacts_csv
 from console.models import CONTACT_STATUSES
 from console.records import InputError, contact_statuses, set_contact_status
-from console.web import Fields, done, me, page_and_api, render, requires, services
+from console.web import Fields, done, me, page_and_api, path_id, render, requires, services
 
 bp = Blueprint("contacts")
 STATUS_FILTERS = ("open", "done", "all")
@@ -81,6 +81,7 @@ async def contacts_export(request: Request) -> HTTPResponse:
 @requires("reviewer")
 async def change_status(request: Request, cid: str) -> HTTPResponse:
     """Mark a contact request done (or open again)."""
+    cid = path_id(cid)
     status = Fields.of(request).text("status")
     if status not in CONTACT_STATUSES:
         raise InputError(f"status must be one of {', '.join(CONTACT_STATUSES)}")

@@ -26,7 +26,7 @@ from console.records import (
     update_review,
 )
 from console.summary import Conversation
-from console.web import Fields, done, me, page_and_api, render, requires, services
+from console.web import Fields, done, me, page_and_api, path_id, render, requires, services
 
 bp = Blueprint("conversations")
 
@@ -82,7 +82,7 @@ async def list_page(request: Request) -> HTTPResponse:
 
 
 async def transcript(request: Request, cid: str) -> dict[str, Any]:
-    """A conversation with its review and annotations; 404 if unknown."""
+    """A conversation (`cid` decoded) with its review and annotations; 404 if unknown."""
     conversation = await services(request).source.get(cid)
     if conversation is None:
         raise NotFound("no conversation with this id")
@@ -99,19 +99,20 @@ async def transcript(request: Request, cid: str) -> dict[str, Any]:
 @bp.get("/api/conversations/<cid>")
 async def transcript_api(request: Request, cid: str) -> HTTPResponse:
     """A transcript as JSON."""
-    return json(await transcript(request, cid))
+    return json(await transcript(request, path_id(cid)))
 
 
 @bp.get("/conversations/<cid>")
 async def transcript_page(request: Request, cid: str) -> HTTPResponse:
     """A transcript page."""
-    return render(request, "transcript.html", c=await transcript(request, cid))
+    return render(request, "transcript.html", c=await transcript(request, path_id(cid)))
 
 
 @page_and_api(bp, "/conversations/<cid>/review")
 @requires("reviewer")
 async def review(request: Request, cid: str) -> HTTPResponse:
     """Change tags, note and/or the reviewed mark (only the fields sent)."""
+    cid = path_id(cid)
     fields = Fields.of(request)
     tags = parse_tags(fields.texts("tags")) if "tags" in fields else None
     note = check_note(fields.text("note")) if "note" in fields else None
@@ -132,6 +133,7 @@ async def review(request: Request, cid: str) -> HTTPResponse:
 @requires("admin")
 async def delete(request: Request, cid: str) -> HTTPResponse:
     """Delete the conversation everywhere (audit-logged)."""
+    cid = path_id(cid)
     source = services(request).source
     if await source.get(cid) is None:
         raise NotFound("no conversation with this id")
