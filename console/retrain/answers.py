@@ -313,7 +313,12 @@ def variant_view(variant: Any, domains: tuple[str, ...]) -> dict[str, Any]:
     known = {"text", "buttons", "condition"}
     other = {k: v for k, v in variant.items() if k not in known}
     found = [
-        {"label": link.label, "target": link.target, "problem": links.link_problem(link, domains)}
+        {
+            "label": link.label,
+            "kind": link.kind,
+            "target": link.target,
+            "problem": links.link_problem(link, domains),
+        }
         for link in links.variant_links(variant)
     ]
     return {

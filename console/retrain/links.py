@@ -49,7 +49,7 @@ class Link:
     """A link found in a text: where it points and the label the reader sees (if any)."""
 
     target: str
-    label: str | None
+    label: str | None  # the Markdown label, or the address as written for a bare URL
     kind: str  # markdown, url, html or field
 
 
@@ -67,10 +67,10 @@ def find_links(text: str) -> list[Link]:
         value = next(g for g in match.groups() if g is not None)
         found.append(Link(value, None, "html"))
     for match in BARE.finditer(text):
-        target = match.group().rstrip(TRAILING)
+        written = target = match.group().rstrip(TRAILING)
         if not SCHEME.match(target) or target.lower().startswith("www."):
             target = "http://" + target
-        found.append(Link(target, None, "url"))
+        found.append(Link(target, written, "url"))
     seen: set[str] = set()
     unique = []
     for link in found:

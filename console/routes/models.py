@@ -47,6 +47,8 @@ def answer_changes(request: Request, model_id: int) -> answers.AnswerChanges | s
         model = session.get(TrainedModel, model_id)
         if model is None:
             raise NotFound("no model with this id")
+        if not model.on_disk:
+            return "the model's file was deleted: its answers cannot be compared"
         try:
             return answers.changes_for(session, settings, model)
         except AnswersUnreadable as error:
