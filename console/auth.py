@@ -20,7 +20,7 @@ from console.accounts import (
     start_session,
 )
 from console.ratelimit import Schedule, client_address
-from console.web import SAFE_METHODS, is_api, render, services
+from console.web import SAFE_METHODS, UNRECEIVED_METHOD, is_api, render, services
 
 SESSION_COOKIE = "console_session"
 LOGIN_COOKIE = "console_login"
@@ -32,7 +32,6 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 # The model-server endpoint checks its own token (console/routes/models.py).
 PUBLIC_PATHS = {"/login", "/health", "/api/models/live"}
-UNRECEIVED_METHOD = "NONE"
 WRONG_LOGIN = "Wrong username or password."
 TOO_MANY = "Too many failed sign-ins. Wait {seconds} s, then try again."
 

@@ -23,8 +23,15 @@ def services(request: Request) -> Services:
     return request.app.ctx.services
 
 
+# Sanic's stand-in for a request that never fully arrived (a header too slow or too large):
+# its error is answered as JSON, the path being unknown.
+UNRECEIVED_METHOD = "NONE"
+
+
 def is_api(request: Request) -> bool:
-    """True for the JSON API (paths under /api/)."""
+    """True for the JSON API (paths under /api/), and for errors before a request arrived."""
+    if request.method == UNRECEIVED_METHOD:
+        return True
     return request.path == "/api" or request.path.startswith("/api/")
 
 

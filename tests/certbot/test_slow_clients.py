@@ -5,6 +5,7 @@ which the reset then discards: the client sees "reset".)"""
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 import time
@@ -122,3 +123,12 @@ def test_the_stand_in_method_of_unreceived_requests_reaches_no_console_page(cons
             connection.sendall(f"NONE {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             status_line = connection.recv(65536).partition(b"\r\n")[0]
         assert b" 405 " in status_line or b" 404 " in status_line, (path, status_line)
+
+
+def test_a_header_too_large_gets_a_json_error_from_the_console(console):
+    path = "/api/jobs/" + "%F0%9F%92%A5" * 1000 + "/cancel"
+    with socket.create_connection(("127.0.0.1", console.port), timeout=30) as connection:
+        connection.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        head, _, body = connection.recv(65536).partition(b"\r\n\r\n")
+    assert b" 413 " in head.partition(b"\r\n")[0], head
+    assert json.loads(body)["error"]

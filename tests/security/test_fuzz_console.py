@@ -1,6 +1,7 @@
 """Hypothesis against a served console: every route of its router, with random path
-parameters, query strings and bodies, anonymous and as each role, with a right, wrong or no
-CSRF token. Never a server error; the JSON API answers errors as `{"error": ...}`."""
+parameters, spellings of the path, query strings and bodies, anonymous and as each role,
+with a right, wrong or no CSRF token. Never a server error; the JSON API answers errors as
+`{"error": ...}`; anonymous requests reach nothing but the public routes."""
 
 from __future__ import annotations
 
@@ -29,6 +30,20 @@ GOOD_VALUES = st.sampled_from(
 )  # fmt: skip
 FIELD_VALUES = GOOD_VALUES | st.lists(GOOD_VALUES | ODD_TEXT, max_size=3) | JSON_VALUES
 PARAM = re.compile(r"<([a-z_]+)(?::([a-z]+))?>")
+# Ways to write a path that a server or proxy may take for the same route.
+SPELLINGS = [
+    lambda path: path,
+    lambda path: path,
+    lambda path: path.rstrip("/") + "/",
+    lambda path: "/" + path,
+    lambda path: path.replace("/", "//"),
+    lambda path: path.upper(),
+    lambda path: f"{path[:-1]}%{ord(path[-1]):02X}" if len(path) > 1 else path,
+    lambda path: path + "/.",
+    lambda path: path + "%20",
+    lambda path: path + ";x",
+]
+PUBLIC = {"/login", "/health", "/api/models/live"}
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +102,7 @@ def test_no_route_fails_whatever_it_is_sent(fuzzed, data):
     console, routes, sessions, keep, spare = fuzzed
     method, template = data.draw(st.sampled_from(routes), label="route")
     path = concrete(template, path_values(data, template, keep, spare))
+    path = data.draw(st.sampled_from(SPELLINGS), label="spelling")(path)
     role = data.draw(st.sampled_from([None, *ROLES, "reviewer", "admin"]), label="role")
     client = sessions[role] if role else requests.Session()
     csrf = data.draw(st.sampled_from(["right", "right", "right", "wrong", "none"]), label="csrf")
@@ -114,6 +130,8 @@ def test_no_route_fails_whatever_it_is_sent(fuzzed, data):
     )  # fmt: skip
     event(f"{method} {reply.status_code}")
     assert reply.status_code < 500, (method, path, reply.status_code, reply.text[:300])
+    if role is None and template not in PUBLIC and not template.startswith("/static"):
+        assert not 200 <= reply.status_code < 300, (method, path, reply.text[:300])
     if path.startswith("/api/") and reply.status_code >= 400 and method != "HEAD":
         assert reply.json()["error"], reply.text[:300]
 
