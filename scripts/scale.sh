@@ -60,7 +60,9 @@ source "$(dirname "$0")/supervise.sh"
 
 .venv/bin/python -m rasa_sdk --port "$actions_port" --actions actions > "$state/actions.log" 2>&1 &
 pids+=($!)
-CONSOLE_PORT=$console_port ENDPOINTS=$endpoints .venv/bin/python -m console > "$state/console.log" 2>&1 &
+# Staff reach the console through nginx on this machine: trust its X-Forwarded-For.
+CONSOLE_TRUSTED_PROXIES=${CONSOLE_TRUSTED_PROXIES:-127.0.0.1} CONSOLE_PORT=$console_port \
+  ENDPOINTS=$endpoints .venv/bin/python -m console > "$state/console.log" 2>&1 &
 pids+=($!)
 
 servers=""
