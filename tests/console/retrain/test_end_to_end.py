@@ -34,6 +34,16 @@ CANDIDATES = [
     ("who checks the checkers", "faq/labs_and_bodies"),
 ]
 PROJECT_FILES = ("domain.yml", "config.yml", "data", "tests/nlu/test_nlu.yml", "tests/stories")
+PORTAL = "https://bulltek.example/login"
+PORTAL_ANSWER = (
+    f"**Sign in** to the customer portal at [bulltek.example/login]({PORTAL}) to download"
+    " your certificates. <b>not bold</b>"
+)
+PORTAL_QUESTIONS = [
+    "where do i log into the bulltek customer portal",
+    "how do I get into my bulltek portal account",
+    "portal sign in page for bulltek customers",
+]
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +70,7 @@ def stack(tmp_path_factory, project):
         project=project,
         registry=tmp_path_factory.mktemp("registry"),
         model_pull_token=TOKEN,
+        answer_link_domains=("bulltek.example",),
     )
     with console.app.ctx.services.db.session() as session:
         registry.bootstrap(session, console.settings, MODEL)
@@ -248,3 +259,106 @@ def test_models_pages_in_chromium_are_accessible(stack, browser):
         assert errors == []
     finally:
         context.close()
+
+
+def rate_down(bot, text: str) -> None:
+    """A visitor asks `text` and rates the answer down: it lands in the inbox."""
+    visitor = f"retrain-{uuid.uuid4().hex}"
+    rated = widget_post(bot, {"sender": visitor, "message": text})
+    widget_post(
+        bot,
+        {
+            "sender": visitor,
+            "message": '/feedback{"rating": "down"}',
+            "metadata": {"feedback_for": rated[-1]["text"]},
+        },
+    )
+
+
+def test_a_new_answer_waits_for_an_admin_who_approves_it_in_chromium(stack, project, browser):
+    """A reviewer's new FAQ (with a link) trains and passes the gate but goes live only when
+    an admin, who sees it as the widget shows it with its link target, approves it."""
+    console, bot = stack
+    reviewer = console.session("reviewer")
+    pull = f"{console.url}/api/models/live"
+    before = requests.get(pull, params={"token": TOKEN}, stream=True, timeout=60)
+    before.close()
+    for text in PORTAL_QUESTIONS:
+        rate_down(bot, text)
+    groups = reviewer.get(console.url + "/api/inbox").json()["groups"]
+    keys = [g["key"] for g in groups if g["text"] in PORTAL_QUESTIONS]
+    assert len(keys) == len(PORTAL_QUESTIONS)
+
+    def propose(answer: str) -> requests.Response:
+        return reviewer.post(
+            console.url + "/api/inbox/annotate",
+            json={"action": "new_faq", "faq_name": "portal_login", "answer": answer, "group": keys},
+            headers={"X-CSRF-Token": reviewer.csrf},
+        )
+
+    # A link to another domain, or to a look-alike of the allowed one, is refused at once.
+    for target in (
+        "https://evil.example/login",
+        "https://bulltek.example.evil.net/login",
+        "https://evil-bulltek.example/login",
+    ):
+        refused = propose(PORTAL_ANSWER.replace(PORTAL, target))
+        assert refused.status_code == 400, refused.text
+        assert "which is not an allowed domain" in refused.json()["error"]
+    assert propose(PORTAL_ANSWER).status_code == 200
+
+    # The reviewer's retraining trains, evaluates and gates, then waits for an approval.
+    job = wait_for_job(reviewer, console.url, retrain(reviewer, console.url))
+    assert (job["status"], job["stage"]) == ("awaiting", "approve"), job
+    found = reviewer.get(f"{console.url}/api/models/{job['model_id']}").json()
+    assert found["model"]["status"] == "awaiting" and found["model"]["gate_passed"] is True
+    changes = found["answers"]["changes"]
+    assert [(c["kind"], c["response"]) for c in changes] == [("new", "utter_faq/portal_login")]
+    assert changes[0]["new"] == [{"text": PORTAL_ANSWER}]
+    still = requests.get(
+        pull, params={"token": TOKEN}, headers={"If-None-Match": before.headers["ETag"]}, timeout=60
+    )
+    assert still.status_code == 304  # the live model is unchanged
+    approve = f"{console.url}/api/models/{job['model_id']}/approve"
+    digest = {"changes": found["answers"]["digest"]}
+    assert (
+        reviewer.post(approve, json=digest, headers={"X-CSRF-Token": reviewer.csrf}).status_code
+        == 403
+    )
+    reviewed = project / "data/nlu/reviewed.yml"
+    assert not reviewed.exists() or PORTAL not in reviewed.read_text()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        sign_in(page, console, "admin")
+        page.goto(f"{console.url}/models/jobs/{job['id']}")
+        expect(
+            page.get_by_role("heading", name="Answers awaiting an admin's approval")
+        ).to_be_visible()
+        assert_accessible(page)
+        page.get_by_role("link", name="Models", exact=True).click()
+        pending = page.locator("section").filter(
+            has=page.get_by_role("heading", name="Answers awaiting approval")
+        )
+        bubble = pending.locator(".bubble")
+        expect(bubble.locator("strong")).to_have_text("Sign in")
+        expect(bubble.locator(".as-link")).to_have_text("bulltek.example/login")
+        expect(bubble.locator(".link-target")).to_have_text(f"→ {PORTAL}")
+        expect(bubble).to_contain_text("<b>not bold</b>")  # shown as text, never as markup
+        expect(pending.locator(".links")).to_contain_text(f"“bulltek.example/login” → {PORTAL}")
+        assert_accessible(page)
+        pending.get_by_role("button", name=re.compile(r"^Approve 1 answer change")).click()
+        expect(page.get_by_role("heading", name=re.compile(r"^Model "))).to_be_visible()
+        expect(page.locator("dl")).to_contain_text("Answer changes approved")
+        assert errors == []
+    finally:
+        context.close()
+
+    live = reviewer.get(f"{console.url}/api/models/{job['model_id']}").json()["model"]
+    assert (live["status"], live["created_by"]) == ("live", "reviewer")
+    assert live["activated_by"] == "admin" and live["approved_by"] == "admin"
+    assert PORTAL in reviewed.read_text()
+    wait_for_answer(bot, PORTAL_QUESTIONS[0], lambda replies: any(PORTAL in r for r in replies))
