@@ -4,7 +4,9 @@
    per-intent precision / recall / F1 and the most frequent confusions.
 2. CLINC150 `test` + `oos_test` (5,500 off-topic queries): the share that would get a
    certification answer instead of a decline.
-3. Optionally (`--stories`) the test stories, run in-process with the same loaded model.
+3. Questions real people asked online (`tests/nlu/real_questions/`, certbot.real_questions):
+   per half, how often each kind is treated right, and the wrong answers.
+4. Optionally (`--stories`) the test stories, run in-process with the same loaded model.
 
 `--baseline REPORT` prints the model side by side with an earlier report (per-intent F1
 deltas, accuracy, off-topic rate); the retraining gate (console/retrain/gate.py) uses
@@ -32,6 +34,7 @@ from typing import Any
 import yaml
 
 from certbot.clinc import EVALUATION_FILE, OVERLAPPING_INTENTS, evaluation_queries, load
+from certbot.real_questions import REAL_QUESTIONS_DIR, SETS, load_set, print_set, set_report
 
 HELD_OUT_FILE = Path("tests/nlu/test_nlu.yml")
 STORIES_DIR = Path("tests/stories")
@@ -163,18 +166,27 @@ def evaluate(model: Path, nlu: Path = HELD_OUT_FILE, stories: Path | None = None
     """The JSON report of one model: held-out NLU, CLINC150 and optionally the stories."""
     pairs = load_held_out(nlu)
     queries = evaluation_queries(load(EVALUATION_FILE))
+    real = {name: load_set(REAL_QUESTIONS_DIR / f"{name}.yml") for name in SETS}
     texts = [t for t, _ in pairs] + [t for t, _ in queries]
+    texts += [question.text for name in SETS for question in real[name]]
     agent = load_agent(model)
     started = time.perf_counter()
     parses = asyncio.run(parse_all(agent, texts))
     elapsed = time.perf_counter() - started
     story_results = asyncio.run(stories_report(agent, stories)) if stories else None
     timing = model.with_suffix("").with_suffix(".train-seconds")
+    outcomes = [outcome(parse) for parse in parses[len(pairs) + len(queries) :]]
+    real_reports = {}
+    for name in SETS:
+        count = len(real[name])
+        real_reports[name] = set_report(real[name], outcomes[:count])
+        outcomes = outcomes[count:]
     return {
         "model": str(model),
         "nlu_file": str(nlu),
         "held_out": held_out_report(pairs, parses[: len(pairs)]),
-        "clinc150": clinc_report(queries, parses[len(pairs) :]),
+        "clinc150": clinc_report(queries, parses[len(pairs) : len(pairs) + len(queries)]),
+        "real_questions": real_reports,
         "stories": story_results,
         "messages": len(texts),
         "parse_seconds": elapsed,
@@ -250,6 +262,9 @@ def print_summary(report: dict[str, Any]) -> None:
         f"certification answers: {clinc['certification_answer_rate']:.2%} "
         f"(gate <= {MAX_OFF_TOPIC_ANSWERED:.0%})"
     )
+    for name, real in (report.get("real_questions") or {}).items():
+        if real["questions"]:
+            print_set(name, real)
     if report.get("stories"):
         stories = report["stories"]
         print(f"\ntest stories: {stories['stories'] - stories['failed']}/{stories['stories']} pass")
