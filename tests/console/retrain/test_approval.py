@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import tarfile
 import uuid
@@ -17,11 +18,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from playwright.sync_api import expect
 
 from console.models import Annotation
 from console.retrain import links, registry
 from console.settings import Settings
 from tests.console.conftest import make_console
+from tests.console.test_browser import assert_accessible, sign_in
 from tests.servers import MODEL, ROOT
 
 ALLOWED = ("bulltek.example",)
@@ -273,3 +276,58 @@ def test_a_model_with_the_live_answers_still_activates_without_approval(approval
     assert activated.status_code == 200, activated.text
     assert activated.json()["live"]["approved_by"] is None
     assert live_name(approval) == activated.json()["live"]["name"]
+
+
+def test_an_admin_sees_the_pending_answers_and_approves_them_by_clicking(
+    approval, tmp_path, browser
+):
+    """In Chromium: answers rendered as the widget shows them, every link target spelled
+    out, markup shown as text; a refused link blocks the approval; the admin clicks Approve."""
+    hostile = (
+        "[bulltek.example/login](https://bulltek.example.evil.net/login)"
+        " <img src=x onerror=alert(1)>"
+    )
+    good = "**Sign in** at [bulltek.example/login](https://bulltek.example/login). <b>not bold</b>"
+    bad_id = awaiting(
+        approval, model_saying(tmp_path, lambda r: r.update({"utter_faq/x": [{"text": hostile}]}))
+    )
+    good_id = awaiting(
+        approval,
+        model_saying(tmp_path, lambda r: r.update({"utter_faq/clicked_portal": [{"text": good}]})),
+    )
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    errors, dialogs = [], []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message) or dialog.dismiss())
+    try:
+        sign_in(page, approval, "admin")
+        page.goto(f"{approval.url}/models/{bad_id}")
+        bubble = page.locator(".bubble")
+        expect(bubble.locator(".link-target")).to_contain_text(
+            "→ https://bulltek.example.evil.net/login"
+        )
+        expect(bubble).to_contain_text("<img src=x onerror=alert(1)>")  # text, not markup
+        expect(bubble.locator("img")).to_have_count(0)
+        expect(page.get_by_text("This model cannot go live")).to_be_visible()
+        expect(page.get_by_role("button", name=re.compile("^Approve"))).to_have_count(0)
+        assert_accessible(page)
+
+        page.get_by_role("link", name="Models", exact=True).click()
+        pending = page.locator("li.card").filter(has_text="utter_faq/clicked_portal")
+        expect(pending.locator(".bubble strong")).to_have_text("Sign in")
+        expect(pending.locator(".bubble .as-link")).to_have_text("bulltek.example/login")
+        expect(pending.locator(".bubble .link-target")).to_have_text(
+            "→ https://bulltek.example/login"
+        )
+        expect(pending.locator(".bubble")).to_contain_text("<b>not bold</b>")
+        expect(page.locator(f'form[action="/models/{bad_id}/approve"]')).to_have_count(0)
+        assert_accessible(page)
+        page.locator(f'form[action="/models/{good_id}/approve"]').get_by_role("button").click()
+        expect(page).to_have_url(f"{approval.url}/models/{good_id}")
+        expect(page.locator("dl")).to_contain_text("Answer changes approved")
+        assert errors == [] and dialogs == []
+    finally:
+        context.close()
+    live = approval.session("viewer").get(f"{approval.url}/api/models/{good_id}").json()["model"]
+    assert (live["status"], live["approved_by"]) == ("live", "admin")
