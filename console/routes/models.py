@@ -137,8 +137,12 @@ async def job_api(request: Request, job_id: int) -> HTTPResponse:
 async def job_page(request: Request, job_id: int) -> HTTPResponse:
     """A job's progress page (console.js refreshes it while the job runs)."""
     job = jobs.job_json(job_or_404(request, job_id))
-    view = await in_thread(changes_view, request, job["model_id"]) if job["model_id"] else None
-    return render(request, "job.html", job=job, answers=view)
+    model, view = None, None
+    if job["model_id"]:
+        model = model_and_report(request, job["model_id"])[0]
+        if model["status"] == "awaiting":
+            view = await in_thread(changes_view, request, job["model_id"])
+    return render(request, "job.html", job=job, model=model, answers=view)
 
 
 @page_and_api(bp, "/jobs/<job_id:int>/cancel")

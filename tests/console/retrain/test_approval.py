@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import expect
 
 from console.models import Annotation
-from console.retrain import links, registry
+from console.retrain import jobs, links, registry
 from console.settings import Settings
 from tests.console.conftest import make_console
 from tests.console.test_browser import assert_accessible, sign_in
@@ -192,6 +192,9 @@ def test_changed_answers_go_live_only_when_an_admin_approves_exactly_them(approv
 
     before = live_name(approval)
     model_id = awaiting(approval, model_saying(tmp_path, change))
+    db = approval.app.ctx.services.db
+    job_id = jobs.create(db, "reviewer")  # the job that stopped before activation
+    jobs.Progress(db, job_id).finish("awaiting", model_id=model_id)
     reviewer, admin = approval.session("reviewer"), approval.session("admin")
     shown = reviewer.get(f"{approval.url}/api/models/{model_id}").json()["answers"]
     assert shown["against"] == before
@@ -220,12 +223,17 @@ def test_changed_answers_go_live_only_when_an_admin_approves_exactly_them(approv
     assert "<strong>changed</strong>" in page and "&lt;b&gt;not bold&lt;/b&gt;" in page
     assert "Live now" in page and "After approval" in page
     assert f'name="changes" value="{shown["digest"]}"' in page
+    job_page = admin.get(f"{approval.url}/models/jobs/{job_id}").text
+    assert "Answers awaiting an admin's approval" in job_page and "Live now" in job_page
+    assert f'action="/models/{model_id}/approve"' in job_page
 
     approved = post(admin, approve, {"changes": shown["digest"]})
     assert approved.status_code == 200, approved.text
     live = approved.json()["live"]
     assert (live["id"], live["status"], live["created_by"]) == (model_id, "live", "reviewer")
     assert live["activated_by"] == "admin" and live["approved_by"] == "admin"
+    job_page = reviewer.get(f"{approval.url}/models/jobs/{job_id}").text
+    assert "approved by admin" in job_page and "/approve" not in job_page
     served = approval.session("viewer").get(
         f"{approval.url}/api/models/live", params={"token": TOKEN}, stream=True
     )
