@@ -29,6 +29,7 @@ from sanic.response import HTTPResponse
 from certbot import action_fallback, action_validation, graph_runner, nlu_cache, slow_clients
 from certbot.admission import admit
 from certbot.commands import command_problem
+from certbot.conversation_ids import looks_issued
 from certbot.failures import (
     MessageHandler,
     apply_failure,
@@ -164,6 +165,8 @@ class ValidatedRestInput(RestInput):
         payload: dict[str, Any] = {}
         if wait is None:
             payload = parse_webhook_body(request.body, self.max_message_chars)
+            if looks_issued(payload["sender"]):
+                raise RequestRejected(403, "this conversation id belongs to the socket.io channel")
             visitor_limiter = shared_limiter(limits, "visitor", self.window_seconds)
             wait = visitor_limiter.hit(payload["sender"], self.max_messages_per_visitor)
         if wait is not None:

@@ -58,12 +58,18 @@ def forget_failure() -> None:
     _failure.set(None)
 
 
+def take_failure() -> Exception | None:
+    """The failure noted for this request's message, if any, and forget it."""
+    error = _failure.get()
+    _failure.set(None)
+    return error
+
+
 def apply_failure(reply: HTTPResponse) -> None:
     """Turn the reply into a JSON error if the message handler failed."""
-    error = _failure.get()
+    error = take_failure()
     if error is None:
         return
-    _failure.set(None)
     if isinstance(error, STORAGE_ERRORS):
         reply.status = 503
         reply.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)

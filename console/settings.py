@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+from certbot.secret_files import persistent_secret
 
 SECRET_FILE = Path("var/console-secret")
 MODEL_TOKEN_FILE = Path("var/model-pull-token")
@@ -137,18 +138,6 @@ def seconds(env: dict[str, str], name: str, default: float) -> float:
     if not 0.0 < number <= 900.0:
         raise ValueError(f"{name} must be seconds, above 0 and at most 900, not {value!r}")
     return number
-
-
-def persistent_secret(path: Path) -> str:
-    """The secret kept in `path`, created (mode 600) on first use."""
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(48)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(secret)
-    return secret
 
 
 def domain_names(value: str | None) -> tuple[str, ...] | None:

@@ -31,7 +31,7 @@ fi
 
 # The token the bot shows the console's model endpoint (created once in var/).
 MODEL_PULL_TOKEN=${MODEL_PULL_TOKEN:-$(.venv/bin/python -c \
-  'from console.settings import MODEL_TOKEN_FILE as f, persistent_secret as s; print(s(f))')}
+  'from console.settings import MODEL_TOKEN_FILE as f; from certbot.secret_files import persistent_secret as s; print(s(f))')}
 export MODEL_PULL_TOKEN
 CONSOLE_PORT=$console_port ENDPOINTS=$endpoints .venv/bin/python -m console &
 pids+=($!)

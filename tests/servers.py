@@ -101,10 +101,10 @@ class Bot:
         )
         credentials = workdir / "credentials.yml"
         channels = yaml.safe_load((ROOT / "credentials.yml").read_text())
-        channels["certbot.widget_channel.WidgetInput"].update(
-            allowed_origins=allowed_origins, max_messages_per_ip=100_000
-        )
-        channels["certbot.channels.ValidatedRestInput"].update(max_messages_per_ip=100_000)
+        for section in channels.values():  # every client of the tests comes from 127.0.0.1
+            section["max_messages_per_ip"] = 100_000
+            if "allowed_origins" in section:
+                section["allowed_origins"] = allowed_origins
         credentials.write_text(yaml.safe_dump(channels))
         self.actions = actions or Server(
             [sys.executable, "-m", "rasa_sdk", "--port", str(actions_port), "--actions", "actions"],

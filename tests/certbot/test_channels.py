@@ -13,6 +13,7 @@ from certbot.channels import (
     ValidatedRestInput,
     parse_webhook_body,
 )
+from certbot.conversation_ids import issue
 from certbot.failures import failure_summary
 from certbot.widget_channel import WidgetInput
 
@@ -150,3 +151,11 @@ def test_a_failure_summary_names_the_error_not_its_values():
     assert "dana@example.com" not in summary
     assert summary.startswith("builtins.ValueError at ")
     assert "test_a_failure_summary_names_the_error_not_its_values" in summary
+
+
+def test_rest_refuses_the_ids_the_bot_issues_for_socketio():
+    APP.ctx = SimpleNamespace()
+    channel = ValidatedRestInput()
+    with pytest.raises(RequestRejected) as rejected:
+        channel.check_webhook_request(webhook_request(body(sender=issue("k"), message="hi")))
+    assert rejected.value.status == 403
