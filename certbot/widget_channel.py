@@ -12,6 +12,7 @@ Configured in credentials.yml under `certbot.widget_channel.WidgetInput`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ DEMO_CSP = (
     "img-src 'self' https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 FORBIDDEN_ORIGIN = "this website is not allowed to use the chat"
+MAX_LOGGED = 1000  # refused origins logged, each once
+logger = logging.getLogger(__name__)
 ASSET_HEADERS = {
     "Cache-Control": "public, max-age=300",
     "Cross-Origin-Resource-Policy": "cross-origin",
@@ -58,6 +61,7 @@ class WidgetInput(ValidatedRestInput):
         """Set the CORS allowlist and the rate limits (messages per window)."""
         super().__init__(max_messages_per_visitor, max_messages_per_ip, window_seconds)
         self.allowed_origins = {origin.rstrip("/") for origin in allowed_origins}
+        self.refused_origins: set[str] = set()
 
     @classmethod
     def name(cls) -> str:
@@ -87,9 +91,19 @@ class WidgetInput(ValidatedRestInput):
         )
 
     def check_webhook_request(self, request: Request) -> dict[str, Any]:
-        """Origin, then the per-IP limit, then the body, then the per-visitor limit."""
+        """Origin, then the per-IP limit, then the body, then the per-visitor limit.
+
+        The refusal of an origin carries CORS headers, so that the widget on that site can
+        read it and say why instead of retrying; each refused origin is logged once.
+        """
         if not self.origin_allowed(request):
-            raise RequestRejected(403, FORBIDDEN_ORIGIN)
+            origin = request.headers.get("origin", "")
+            if origin not in self.refused_origins and len(self.refused_origins) < MAX_LOGGED:
+                self.refused_origins.add(origin)
+                logger.warning("Refused the widget on %r: not in allowed_origins", origin[:200])
+            raise RequestRejected(
+                403, FORBIDDEN_ORIGIN, {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+            )
         return super().check_webhook_request(request)
 
     def webhook_headers(self, request: Request) -> dict[str, str]:

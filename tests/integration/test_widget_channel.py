@@ -72,11 +72,15 @@ def test_same_origin_needs_no_allowlist(bot):
     assert reply.status_code == 200
 
 
-def test_other_origins_are_refused(bot):
-    reply = post(bot, {"sender": visitor(), "message": "hi"}, Origin="https://evil.example")
-    assert reply.status_code == 403
-    assert "Access-Control-Allow-Origin" not in reply.headers
-    assert reply.json()["error"]
+def test_other_origins_are_refused_readably_and_logged_once(bot):
+    origin = f"https://refused-{uuid.uuid4().hex[:8]}.example"
+    for _ in range(3):
+        reply = post(bot, {"sender": visitor(), "message": "hi"}, Origin=origin)
+        assert reply.status_code == 403
+        # The widget on that site can read why (nothing was done for it) and stop retrying.
+        assert reply.headers["Access-Control-Allow-Origin"] == origin
+        assert reply.json()["error"] == "this website is not allowed to use the chat"
+    assert bot.rasa.log.read_text(errors="replace").count(origin) == 1
 
 
 def test_feedback_is_stored_without_a_reply(bot):

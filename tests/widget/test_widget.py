@@ -12,6 +12,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from tests.servers import HostSite
+
 ROOT = Path(__file__).resolve().parents[2]
 BUDGET_BYTES = 12 * 1024
 ANSWER_WHO = "are issued by independent certification bodies"
@@ -163,6 +165,24 @@ def test_works_on_another_site_under_a_strict_csp(page, bot, host_site):
     ask(page, "does iso issue certificates?")
     expect(bot_bubbles(page).last).to_contain_text("ISO develops and publishes standards")
     assert violations == []
+
+
+def test_on_a_site_not_allowed_it_says_so_and_stops(page, bot):
+    other_site = HostSite()  # another origin, not in the bot's allowed_origins
+    try:
+        url = other_site.page(
+            "/refused.html",
+            "<!doctype html><html lang='en'><head><title>Elsewhere</title>"
+            f"<script src='{bot.widget}widget.js' defer></script></head><body></body></html>",
+        )
+        page.goto(url)
+        launcher(page).click()
+        ask(page, "who issues certificates?")
+        status = page.locator(".row.me .status").last
+        expect(status).to_contain_text("this website is not allowed to use the chat")
+        expect(page.get_by_text("Connection lost")).to_be_hidden()
+    finally:
+        other_site.stop()
 
 
 HOSTILE_CSS = (
