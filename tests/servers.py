@@ -131,7 +131,8 @@ class Bot:
 
     def say(self, sender: str, text: str) -> list[dict]:
         """Send a visitor message; return the bot's replies."""
-        response = requests.post(self.webhook, json={"sender": sender, "message": text}, timeout=30)
+        # Generous: a bot loading a newly pulled model holds messages meanwhile.
+        response = requests.post(self.webhook, json={"sender": sender, "message": text}, timeout=90)
         assert response.status_code == 200, response.text
         return response.json()
 
