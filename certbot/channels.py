@@ -18,6 +18,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -108,6 +109,26 @@ def metadata_problem(metadata: Any) -> str | None:
     return None
 
 
+def limit_settings(credentials: dict[str, Any]) -> dict[str, Any]:
+    """The rate limits of a channel's section in credentials.yml, with their defaults."""
+    return {
+        "max_messages_per_visitor": int(credentials.get("max_messages_per_visitor", 20)),
+        "max_messages_per_ip": int(credentials.get("max_messages_per_ip", 60)),
+        "window_seconds": float(credentials.get("window_seconds", 60)),
+    }
+
+
+def origin_is_allowed(origin: str | None, host: str, allowed_origins: set[str]) -> bool:
+    """No Origin (not a browser), the server's own origin (`host`), or an allowlisted one."""
+    if not origin:
+        return True
+    return (
+        "*" in allowed_origins
+        or origin.rstrip("/") in allowed_origins
+        or urlsplit(origin).netloc == host
+    )
+
+
 def client_ip(request: Request) -> str:
     """The client's address: the proxy-reported one when Sanic is configured to trust it."""
     return request.remote_addr or request.ip or "unknown"
@@ -146,12 +167,7 @@ class ValidatedRestInput(RestInput):
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
         """Build the channel from its section in credentials.yml."""
-        credentials = credentials or {}
-        return cls(
-            max_messages_per_visitor=int(credentials.get("max_messages_per_visitor", 20)),
-            max_messages_per_ip=int(credentials.get("max_messages_per_ip", 60)),
-            window_seconds=float(credentials.get("window_seconds", 60)),
-        )
+        return cls(**limit_settings(credentials or {}))
 
     def check_webhook_request(self, request: Request) -> dict[str, Any]:
         """The per-IP limit, then the body, then the per-visitor limit: the payload if all pass.

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
@@ -32,7 +31,14 @@ from socketio import AsyncServer
 
 from certbot import conversation_ids
 from certbot.admission import admit
-from certbot.channels import RequestRejected, client_ip, limit_requests, metadata_problem
+from certbot.channels import (
+    RequestRejected,
+    client_ip,
+    limit_requests,
+    limit_settings,
+    metadata_problem,
+    origin_is_allowed,
+)
 from certbot.commands import command_problem
 from certbot.failures import (
     FAILED,
@@ -80,9 +86,7 @@ class GuardedSocketIOInput(SocketIOInput):
         credentials = credentials or {}
         return cls(
             allowed_origins=credentials.get("allowed_origins") or (),
-            max_messages_per_visitor=int(credentials.get("max_messages_per_visitor", 20)),
-            max_messages_per_ip=int(credentials.get("max_messages_per_ip", 60)),
-            window_seconds=float(credentials.get("window_seconds", 60)),
+            **limit_settings(credentials),
             user_message_evt=credentials.get("user_message_evt", "user_uttered"),
             bot_message_evt=credentials.get("bot_message_evt", "bot_uttered"),
             namespace=credentials.get("namespace"),
@@ -92,14 +96,7 @@ class GuardedSocketIOInput(SocketIOInput):
 
     def origin_allowed(self, origin: str | None, environ: dict[str, Any]) -> bool:
         """No Origin (not a browser), the bot's own origin, or an allowlisted one."""
-        if not origin:
-            return True
-        host = environ.get("HTTP_HOST", "")
-        return (
-            "*" in self.allowed_origins
-            or origin.rstrip("/") in self.allowed_origins
-            or urlsplit(origin).netloc == host
-        )
+        return origin_is_allowed(origin, environ.get("HTTP_HOST", ""), self.allowed_origins)
 
     def check_message(self, data: Any, session: dict[str, Any]) -> tuple[str, dict | None]:
         """The text and metadata of a `user_uttered` event, or RequestRejected."""

@@ -16,14 +16,18 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from certbot.channels import RequestRejected, ValidatedRestInput
+from certbot.channels import (
+    RequestRejected,
+    ValidatedRestInput,
+    limit_settings,
+    origin_is_allowed,
+)
 
 WIDGET_DIR = Path(__file__).resolve().parents[1] / "widget"
 ASSETS = {
@@ -73,22 +77,12 @@ class WidgetInput(ValidatedRestInput):
         """Build the channel from its section in credentials.yml."""
         credentials = credentials or {}
         return cls(
-            allowed_origins=credentials.get("allowed_origins") or (),
-            max_messages_per_visitor=int(credentials.get("max_messages_per_visitor", 20)),
-            max_messages_per_ip=int(credentials.get("max_messages_per_ip", 60)),
-            window_seconds=float(credentials.get("window_seconds", 60)),
+            allowed_origins=credentials.get("allowed_origins") or (), **limit_settings(credentials)
         )
 
     def origin_allowed(self, request: Request) -> bool:
         """Same-origin requests, requests without Origin, and allowlisted origins pass."""
-        origin = request.headers.get("origin")
-        if not origin:
-            return True
-        return (
-            "*" in self.allowed_origins
-            or origin.rstrip("/") in self.allowed_origins
-            or urlsplit(origin).netloc == request.host
-        )
+        return origin_is_allowed(request.headers.get("origin"), request.host, self.allowed_origins)
 
     def check_webhook_request(self, request: Request) -> dict[str, Any]:
         """Origin, then the per-IP limit, then the body, then the per-visitor limit.
