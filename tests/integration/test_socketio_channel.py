@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -17,6 +19,18 @@ from tests.servers import ALLOWED_ORIGIN
 
 QUIET_SECONDS = 1.5
 REPLY_TIMEOUT = 60
+
+
+def in_own_loop(test):
+    """Run an async test in an event loop of its own thread: sync Playwright, used by the
+    browser tests of the same session, marks the main thread's loop as running."""
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        with ThreadPoolExecutor(1) as thread:
+            return thread.submit(asyncio.run, test(*args, **kwargs)).result()
+
+    return run
 
 
 class Visitor:
@@ -63,6 +77,7 @@ async def visitor(bot, session_id: str | None = None, **options: object):
         await person.stop()
 
 
+@in_own_loop
 async def test_one_set_of_replies_per_message(bot):
     async with visitor(bot) as person:
         assert person.session_id.startswith(PREFIX + ".")
@@ -74,6 +89,7 @@ async def test_one_set_of_replies_per_message(bot):
         assert is_response(reply, "utter_faq/mandatory"), reply
 
 
+@in_own_loop
 async def test_a_new_connection_with_the_session_continues_the_conversation(bot):
     async with visitor(bot) as person:
         replies = await person.say("I'd like to talk to a person")
@@ -88,12 +104,14 @@ async def test_a_new_connection_with_the_session_continues_the_conversation(bot)
 @pytest.mark.parametrize(
     "forged", [f"{PREFIX}.{'0' * 32}.{'0' * 32}", "widget-abc123", "default", "x" * 200]
 )
+@in_own_loop
 async def test_a_session_id_the_bot_did_not_issue_gets_a_new_conversation(bot, forged):
     async with visitor(bot, forged) as person:
         assert person.session_id != forged
         assert person.session_id.startswith(PREFIX + ".")
 
 
+@in_own_loop
 async def test_a_message_for_another_session_is_refused(bot):
     async with visitor(bot) as owner:
         await owner.say("I'd like to talk to a person")
@@ -104,6 +122,7 @@ async def test_a_message_for_another_session_is_refused(bot):
         assert is_response(reply, "utter_ask_contact_email", contact_name="Dana Scully")
 
 
+@in_own_loop
 async def test_three_visitors_at_once_get_only_their_own_replies(bot):
     questions = {
         "who issues ISO certificates?": "utter_faq/who_certifies",
@@ -121,6 +140,7 @@ async def test_three_visitors_at_once_get_only_their_own_replies(bot):
         assert len(replies) == 2, (question, replies)
 
 
+@in_own_loop
 async def test_a_disallowed_origin_cannot_connect(bot):
     person = Visitor(bot, origin="https://evil.example")
     with pytest.raises(socketio.exceptions.ConnectionError):
@@ -136,6 +156,7 @@ async def test_a_disallowed_origin_cannot_connect(bot):
         ({"message": "hi", "metadata": {"feedback_for": {"a": 1}}}, 400),
     ],
 )
+@in_own_loop
 async def test_refused_messages_say_why_and_are_not_stored(bot, fields, status):
     async with visitor(bot) as person:
         text = fields.pop("message")
@@ -146,6 +167,7 @@ async def test_refused_messages_say_why_and_are_not_stored(bot, fields, status):
         assert is_response(answer, "utter_faq/who_certifies"), answer
 
 
+@in_own_loop
 async def test_the_rest_channel_cannot_write_into_a_socketio_conversation(bot):
     async with visitor(bot) as person:
         reply = requests.post(
@@ -154,6 +176,7 @@ async def test_the_rest_channel_cannot_write_into_a_socketio_conversation(bot):
         assert reply.status_code == 403, reply.text
 
 
+@in_own_loop
 async def test_a_visitor_sending_too_fast_is_told_to_wait(bot):
     async with visitor(bot) as person:
         for index in range(21):  # the limit is 20 a minute; one at a time, as clients send
