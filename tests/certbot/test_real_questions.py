@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from certbot.evaluate import HELD_OUT_FILE, load_held_out
 from certbot.real_questions import (
     REAL_QUESTIONS_DIR,
     SETS,
@@ -105,3 +106,11 @@ def test_no_question_is_in_the_training_data(name):
 def test_the_halves_share_no_source():
     hosts = {name: {urlsplit(q.source).hostname for q in SETS_ON_DISK[name]} for name in SETS}
     assert not hosts["dev"] & hosts["test"]
+
+
+def test_no_held_out_example_is_in_the_training_data():
+    training = training_texts()
+    texts = [
+        re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", t) for t, _ in load_held_out(ROOT / HELD_OUT_FILE)
+    ]
+    assert [text for text in texts if normalised(text) in training] == []
