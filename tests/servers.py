@@ -150,7 +150,7 @@ class HostSite:
                 html, headers = site.pages.get(self.path, ("not found", {}))
                 body = html.encode()
                 self.send_response(200 if self.path in site.pages else 404)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                headers = {"Content-Type": "text/html; charset=utf-8", **headers}
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
@@ -165,7 +165,7 @@ class HostSite:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def page(self, path: str, html: str, **headers: str) -> str:
-        """Publish a page; return its URL."""
+        """Publish a page (HTML unless a `Content-Type` header says otherwise); its URL."""
         self.pages[path] = (html, headers)
         return self.origin + path
 
