@@ -25,7 +25,14 @@ TOPICS = [
     ("is certification required by law", "utter_faq/mandatory"),
     ("how do I know if a supplier's certificate is fake", "utter_faq/verify_certificate"),
     ("can we put the ISO logo on our website", "utter_faq/iso_logo"),
+    ("what exactly is a certification body", "utter_faq/certification_body"),
+    ("how many years does a certificate stay valid", "utter_faq/certification_cycle"),
+    ("can we move our certificate to a different registrar",
+     "utter_faq/certificate_transfer"),
+    ("is being compliant the same as being certified", "utter_faq/compliant_vs_certified"),
+    ("what does the CE mark mean", "utter_faq/ce_marking"),
     ("how much does certification cost", "utter_ask_quote"),
+    ("do you run ISO 9001 training courses?", "utter_ask_quote"),
     ("hello", "utter_greet"),
     ("thanks a lot", "utter_you_are_welcome"),
     ("what can I ask you?", "utter_help"),
@@ -76,6 +83,12 @@ def test_answers_echo_the_standard_named(bot):
     [reply] = ask(bot, "Does ISO issue ISO 14001 certificates?")
     assert is_response(reply, "utter_faq/iso_certifies", standard="ISO 14001")
     assert "ISO 14001 certificates" in reply["text"]
+
+
+def test_compliant_vs_certified_echoes_the_standard(bot):
+    [reply] = ask(bot, "what does ISO 27001 compliant mean?")
+    assert is_response(reply, "utter_faq/compliant_vs_certified", standard="ISO/IEC 27001")
+    assert '"ISO/IEC 27001 compliant"' in reply["text"]
 
 
 def test_later_answers_echo_the_standard_named_last(bot):
