@@ -14,6 +14,10 @@ MAX_NAME = 100
 MAX_EMAIL = 254
 MAX_QUESTION = 2000
 MIN_QUESTION = 3
+MAX_NAME_WORDS = 6
+# Intents of a visitor message that carry the question a contact request is about; a
+# request for a person ("I'd like to talk to someone") carries none.
+QUESTION_INTENTS = {"ask_quote", "faq", "nlu_fallback", "out_of_scope"}
 FORM_SLOTS = ("contact_name", "contact_email", "contact_question", "contact_consent")
 _EMAIL = re.compile(
     r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}$"
@@ -23,6 +27,37 @@ _EMAIL = re.compile(
 def clean_text(value: Any) -> str:
     """Collapse whitespace in a visitor's answer; anything but text becomes empty."""
     return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def looks_like_a_name(value: str) -> bool:
+    """True for a plausible name: letters, no question mark, a few words at most."""
+    return (
+        0 < len(value) <= MAX_NAME
+        and any(ch.isalpha() for ch in value)
+        and "?" not in value
+        and len(value.split()) <= MAX_NAME_WORDS
+    )
+
+
+def question_before_form(tracker: Tracker) -> str | None:
+    """The question the visitor asked just before the contact form started, if any.
+
+    "Can you help us with ISO 27001?" -> the offer -> "yes": the team gets that question,
+    so the form need not ask for it again.
+    """
+    started = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "active_loop" and event.get("name") == "contact_form":
+            started = True
+        elif started and event.get("event") == "user":
+            text = clean_text(event.get("text"))
+            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if text.startswith("/") or intent == "affirm":
+                continue
+            if intent not in QUESTION_INTENTS:
+                return None
+            return text if MIN_QUESTION <= len(text) <= MAX_QUESTION else None
+    return None
 
 
 def is_valid_email(value: str) -> bool:
@@ -40,10 +75,16 @@ class ValidateContactForm(FormValidationAction):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict
     ) -> dict[str, Any]:
         name = clean_text(slot_value)
-        if 0 < len(name) <= MAX_NAME and any(ch.isalpha() for ch in name):
-            return {"contact_name": name}
+        known = tracker.get_slot("contact_question")
+        earlier = None if known else question_before_form(tracker)
+        question = {"contact_question": earlier} if earlier else {}
+        if looks_like_a_name(name):
+            return {"contact_name": name, **question}
+        if not known and not earlier and "?" in name and len(name) >= MIN_QUESTION:
+            dispatcher.utter_message(response="utter_question_before_name")
+            return {"contact_name": None, "contact_question": name}
         dispatcher.utter_message(response="utter_invalid_name")
-        return {"contact_name": None}
+        return {"contact_name": None, **question}
 
     def validate_contact_email(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict

@@ -71,10 +71,15 @@ class ActionDidYouMean(Action):
     ) -> list[dict[str, Any]]:
         if previous_bot_action(tracker) == self.name():
             return [FollowupAction("utter_offer_contact")]
+        # Said here rather than as a followup action: after a followup response no rule
+        # applies, and the policies' low confidence added "Sorry, I didn't get that".
         buttons = suggestions(tracker.latest_message)
         if buttons is None:
-            return [FollowupAction("utter_out_of_scope")]
-        if not buttons:
-            return [FollowupAction("utter_default")]
-        dispatcher.utter_message(response="utter_did_you_mean", buttons=[*buttons, NONE_OF_THESE])
+            dispatcher.utter_message(response="utter_out_of_scope")
+        elif not buttons:
+            dispatcher.utter_message(response="utter_default")
+        else:
+            dispatcher.utter_message(
+                response="utter_did_you_mean", buttons=[*buttons, NONE_OF_THESE]
+            )
         return []

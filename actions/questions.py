@@ -16,6 +16,11 @@ FAQ_QUESTIONS: dict[str, str] = {
     "faq/mandatory": "Is certification mandatory?",
     "faq/verify_certificate": "How can I check a certificate is genuine?",
     "faq/iso_logo": "Can we use the ISO logo?",
+    "faq/certification_body": "What is a certification body, and how do I choose one?",
+    "faq/certification_cycle": "How long is a certificate valid?",
+    "faq/certificate_transfer": "Can we transfer our certificate to another certification body?",
+    "faq/compliant_vs_certified": "What is the difference between compliant and certified?",
+    "faq/ce_marking": "What is CE marking?",
 }
 
 # Other intents worth suggesting, as (button title, payload).

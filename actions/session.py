@@ -21,6 +21,33 @@ def session_is_fresh(tracker: Tracker) -> bool:
     return False
 
 
+def greeted_this_turn(tracker: Tracker) -> bool:
+    """True if the session started (with its greeting) on the visitor's latest message."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            return True
+        if event.get("event") == "user":
+            if seen_latest:
+                return False
+            seen_latest = True
+    return False
+
+
+class ActionGreet(Action):
+    """Answer a greeting, unless the session's greeting has just been said for it."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        if not greeted_this_turn(tracker):
+            dispatcher.utter_message(response="utter_greet")
+        return []
+
+
 class ActionSessionStart(Action):
     """Start a new session with the greeting and its suggested questions.
 

@@ -4,7 +4,11 @@ The spaCy pipeline (certbot/spacy_pipeline.py) marks standard names as `standard
 with the text as typed; `StandardNames`, placed after `SpacyEntityExtractor` in config.yml,
 replaces each value by its canonical spelling ("ISO 9001", "ISO/IEC 17025") and drops the
 ones that are not standard names. The `standard` slot fills from the entity, so answers
-can echo the standard the visitor last named without a call to the action server.
+can echo the standard the visitor's message names without a call to the action server.
+
+A message that names none gets one `standard` entity whose value is None: Rasa's
+`from_entity` mapping then empties the slot, so a later answer never speaks of a standard
+named questions earlier ("Is certification mandatory?" answered about ISO 14001).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ ENTITY = "standard"
 _NAME = re.compile(
     r"^(?P<prefix>ISO/IEC|IEC/ISO|ISO|IEC)?[-/]?(?P<number>\d{3,5}(?:-\d{1,2})*)(?::(?P<year>\d{4}))?$"
 )
+# The entity of a message that names no standard; it empties the `standard` slot.
+NONE_NAMED = {"entity": ENTITY, "value": None, "start": 0, "end": 0, "extractor": "StandardNames"}
 # Joint ISO/IEC standards visitors often call plain "ISO ...".
 _JOINT_ISO_IEC = re.compile(r"^(170\d\d|2700\d|20000)(-\d+)?$")
 
@@ -50,16 +56,17 @@ class StandardNames(ConfiguredComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         """Normalise the `standard` entities of each message."""
         for message in messages:
-            entities = message.get(ENTITIES)
-            if not entities:
-                continue
             kept = []
-            for entity in entities:
+            named = False
+            for entity in message.get(ENTITIES) or []:
                 if entity.get(ENTITY_ATTRIBUTE_TYPE) == ENTITY:
                     value = normalise_standard(str(entity.get(ENTITY_ATTRIBUTE_VALUE, "")))
                     if value is None:
                         continue
                     entity = {**entity, ENTITY_ATTRIBUTE_VALUE: value}
+                    named = True
                 kept.append(entity)
+            if not named:
+                kept.append(NONE_NAMED)
             message.set(ENTITIES, kept, add_to_output=True)
         return messages

@@ -148,7 +148,7 @@ def visitor_message(index: int, event: dict[str, Any], in_form: bool) -> Visitor
     entities = [
         (entity, coerce.scalar_text(found.get("value")))
         for found in map(coerce.mapping, coerce.items(parse.get("entities")))
-        if (entity := coerce.text(found.get("entity")))
+        if (entity := coerce.text(found.get("entity"))) and found.get("value") is not None
     ]
     rating = (dict(entities).get("rating") or None) if predicted == "feedback" else None
     feedback_for = coerce.mapping(event.get("metadata")).get("feedback_for")

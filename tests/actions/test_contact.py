@@ -6,6 +6,8 @@ from actions.contact import (
     ActionSubmitContact,
     ValidateContactForm,
     is_valid_email,
+    looks_like_a_name,
+    question_before_form,
 )
 
 
@@ -97,3 +99,62 @@ async def test_clearing_forgets_every_answer_of_the_form(load_tracker, dispatche
     events = await ActionClearContactForm().run(dispatcher, load_tracker("contact_complete"), {})
     assert {e["name"]: e["value"] for e in events} == dict.fromkeys(FORM_SLOTS)
     assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("name", ["Ana", "Dr. Ana Maria Pereira-Lopes", "李雷", "O'Brien"])
+def test_plausible_names(name):
+    assert looks_like_a_name(name)
+
+
+@pytest.mark.parametrize(
+    "text", ["What's the weather in London tomorrow?", "we need iso 9001 for our bakery by june"]
+)
+def test_questions_are_no_names(text):
+    assert not looks_like_a_name(text)
+
+
+def form_after(*user: tuple[str, str]) -> list[dict]:
+    """Events: the visitor's messages (text, intent), then the contact form starting."""
+    events = [
+        {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
+        for text, intent in user
+    ]
+    return [*events, {"event": "active_loop", "name": "contact_form"}]
+
+
+@pytest.mark.parametrize(
+    ("user", "question"),
+    [
+        ((("can you help us with iso 27001?", "ask_quote"), ("yes", "affirm")),
+         "can you help us with iso 27001?"),
+        ((("which standard for a bakery", "nlu_fallback"), ("/affirm", "affirm")),
+         "which standard for a bakery"),
+        ((("I'd like to talk to a person", "request_human"),), None),
+        ((("what's the weather?", "out_of_scope"), ("talk to someone", "request_human")), None),
+        ((("hello", "greet"), ("talk to someone", "request_human")), None),
+        ((("who certifies?", "faq"), ("thanks", "thank"), ("human", "request_human")), None),
+    ],
+)  # fmt: skip
+def test_the_question_asked_before_the_form(user, question, load_tracker):
+    tracker = load_tracker("contact_complete")
+    tracker.events = form_after(*user)
+    assert question_before_form(tracker) == question
+
+
+def test_the_earlier_question_is_kept_with_the_name(load_tracker, dispatcher):
+    tracker = load_tracker("contact_complete")
+    tracker.slots["contact_question"] = None
+    asked = "how much is iso 9001 for 40 staff?"
+    tracker.events = form_after((asked, "ask_quote"))
+    result = ValidateContactForm().validate_contact_name("Ana", dispatcher, tracker, {})
+    assert result == {"contact_name": "Ana", "contact_question": asked}
+
+
+def test_a_question_typed_as_the_name_becomes_the_question(load_tracker, dispatcher):
+    tracker = load_tracker("contact_complete")
+    tracker.slots["contact_question"] = None
+    tracker.events = form_after(("talk to someone", "request_human"))
+    text = "What's the weather in London tomorrow?"
+    result = ValidateContactForm().validate_contact_name(text, dispatcher, tracker, {})
+    assert result == {"contact_name": None, "contact_question": text}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_question_before_name"]

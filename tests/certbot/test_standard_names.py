@@ -1,7 +1,7 @@
 import pytest
 from rasa.shared.nlu.training_data.message import Message
 
-from certbot.standard_names import StandardNames, normalise_standard
+from certbot.standard_names import NONE_NAMED, StandardNames, normalise_standard
 
 
 @pytest.mark.parametrize(
@@ -41,6 +41,13 @@ def test_standard_entities_get_their_canonical_value_and_others_are_kept():
     assert "entities" in message.as_dict(only_output_properties=True)
 
 
-def test_a_message_without_entities_is_untouched():
+def test_a_message_naming_no_standard_gets_the_entity_that_empties_the_slot():
     [message] = StandardNames({}).process([Message(data={"text": "hello"})])
-    assert message.get("entities") is None
+    assert message.get("entities") == [NONE_NAMED]
+    assert NONE_NAMED["entity"] == "standard" and NONE_NAMED["value"] is None
+    rating = {"entity": "rating", "value": "up", "start": 0, "end": 2}
+    not_a_standard = {"entity": "standard", "value": "iso", "start": 3, "end": 6}
+    [message] = StandardNames({}).process(
+        [Message(data={"text": "x", "entities": [rating, not_a_standard]})]
+    )
+    assert message.get("entities") == [rating, NONE_NAMED]

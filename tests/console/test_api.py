@@ -173,6 +173,9 @@ def test_transcript_flags(viewer, console, conversations):
         return viewer.get(f"{console.url}/api/conversations/{conversations[kind]}").json()["flags"]
 
     assert flags("dym")["fell_back"] and not flags("dym")["declined"]
+    body = viewer.get(f"{console.url}/api/conversations/{conversations['dym']}").json()
+    # The entity that empties the `standard` slot (no standard named) is not listed.
+    assert all(t["entities"] == [] for t in body["turns"] if t["kind"] == "visitor")
     assert flags("decline")["declined"]
     assert flags("down")["negative"]
     assert flags("contact")["contact"]
@@ -449,7 +452,7 @@ def test_test_stories_export_is_valid_yaml(reviewer, console, conversations):
     document = yaml.safe_load(response.text)
     [story] = [s for s in document["stories"] if s["story"].endswith(cid)]
     assert {"user": "hello", "intent": "greet"} in story["steps"]
-    assert {"action": "utter_greet"} in story["steps"]
+    assert {"action": "action_greet"} in story["steps"]
     assert {"action": "action_did_you_mean"} in story["steps"]
     assert all(set(step) <= {"user", "intent", "action", "active_loop"} for step in story["steps"])
 

@@ -25,8 +25,14 @@ TOPICS = [
     ("is certification required by law", "utter_faq/mandatory"),
     ("how do I know if a supplier's certificate is fake", "utter_faq/verify_certificate"),
     ("can we put the ISO logo on our website", "utter_faq/iso_logo"),
+    ("what exactly is a certification body", "utter_faq/certification_body"),
+    ("how many years does a certificate stay valid", "utter_faq/certification_cycle"),
+    ("can we move our certificate to a different registrar",
+     "utter_faq/certificate_transfer"),
+    ("is being compliant the same as being certified", "utter_faq/compliant_vs_certified"),
+    ("what does the CE mark mean", "utter_faq/ce_marking"),
     ("how much does certification cost", "utter_ask_quote"),
-    ("hello", "utter_greet"),
+    ("do you run training courses for internal auditors?", "utter_ask_quote"),
     ("thanks a lot", "utter_you_are_welcome"),
     ("what can I ask you?", "utter_help"),
     ("are you a bot?", "utter_iamabot"),
@@ -78,13 +84,24 @@ def test_answers_echo_the_standard_named(bot):
     assert "ISO 14001 certificates" in reply["text"]
 
 
-def test_later_answers_echo_the_standard_named_last(bot):
+def test_compliant_vs_certified_echoes_the_standard(bot):
+    [reply] = ask(bot, "what does ISO 27001 compliant mean?")
+    assert is_response(reply, "utter_faq/compliant_vs_certified", standard="ISO/IEC 27001")
+    assert '"ISO/IEC 27001 compliant"' in reply["text"]
+
+
+def test_answers_speak_only_of_a_standard_the_question_names(bot):
     visitor = new_visitor()
     bot.say(visitor, "who certifies iso/iec 27001?")
-    [reply] = bot.say(visitor, "does iso issue certificates?")
-    assert "ISO/IEC 27001 certificates" in reply["text"]
     [reply] = bot.say(visitor, "is iso14001 mandatory?")
     assert "ISO 14001" in reply["text"] and "27001" not in reply["text"]
+    for question in ("what is CASCO?", "Is certification mandatory?"):
+        [reply] = bot.say(visitor, question)
+        assert "14001" not in reply["text"], (question, reply)
+    [reply] = bot.say(visitor, "To check a ISO 14001 certificate")
+    assert "an ISO 14001 certificate" in reply["text"], reply
+    [reply] = bot.say(visitor, "Is certification mandatory?")
+    assert "14001" not in reply["text"]
 
 
 def test_quick_reply_buttons_are_answered(bot):
@@ -133,8 +150,9 @@ def test_contact_request_with_an_invalid_email(bot):
     assert is_response(replies[-1], "utter_ask_contact_email", contact_name="Ana Pereira")
     [reply] = bot.say(visitor, "ana@example.com")
     assert is_response(reply, "utter_ask_contact_question")
-    [reply] = bot.say(visitor, "How long would ISO 9001 certification take for 40 people?")
-    assert is_response(reply, "utter_ask_contact_consent")
+    question = "How long would ISO 9001 certification take for 40 people?"
+    [reply] = bot.say(visitor, question)
+    assert is_response(reply, "utter_ask_contact_consent", contact_question=question)
     [reply] = bot.say(visitor, "/affirm")
     assert is_response(
         reply,
@@ -148,12 +166,45 @@ def test_contact_request_with_an_invalid_email(bot):
     assert requests_stored[0]["consent"] is True
 
 
-def test_quote_question_leads_to_the_contact_form_on_yes(bot):
+def test_quote_question_leads_to_the_contact_form_on_yes_which_does_not_ask_it_again(bot):
     visitor = greeted_visitor(bot)
-    [reply] = bot.say(visitor, "how much would 14001 certification cost us")
-    assert is_response(reply, "utter_ask_quote")
+    question = "how much would 14001 certification cost us"
+    [reply] = bot.say(visitor, question)
+    assert is_response(reply, "utter_ask_quote", standard="ISO 14001"), reply
     [reply] = bot.say(visitor, "yes please")
     assert is_response(reply, "utter_ask_contact_name")
+    bot.say(visitor, "Ana Pereira")
+    [reply] = bot.say(visitor, "ana@example.com")
+    assert is_response(reply, "utter_ask_contact_consent", contact_question=question), reply
+
+
+def test_a_service_question_naming_a_standard_gets_an_offer_about_it(bot):
+    [reply] = ask(bot, "do you do ISO 27001?")
+    assert is_response(reply, "utter_ask_quote", standard="ISO/IEC 27001"), reply
+    assert "your question about ISO/IEC 27001" in reply["text"]
+
+
+def test_a_question_typed_as_the_name_is_kept_as_the_question_not_the_name(bot):
+    visitor = greeted_visitor(bot)
+    bot.say(visitor, "I want to talk to a person")
+    question = "What's the weather in London tomorrow?"
+    replies = bot.say(visitor, question)
+    assert is_response(replies[0], "utter_question_before_name"), replies
+    assert is_response(replies[-1], "utter_ask_contact_name"), replies
+    [reply] = bot.say(visitor, "Ana Pereira")
+    assert is_response(reply, "utter_ask_contact_email", contact_name="Ana Pereira")
+    [reply] = bot.say(visitor, "ana@example.com")
+    assert is_response(reply, "utter_ask_contact_consent", contact_question=question), reply
+
+
+def test_hello_as_the_first_message_is_greeted_once(bot):
+    replies = bot.say(new_visitor(), "hello")
+    assert [is_response(r, "utter_greet") for r in replies] == [True], replies
+
+
+def test_a_likely_off_topic_low_confidence_question_is_declined_once(bot):
+    replies = bot.say(new_visitor(), "How to check the authenticity of the certificate?")
+    assert not any(is_response(r, "utter_default") for r in replies), replies
 
 
 def test_contact_request_can_be_cancelled(bot):

@@ -49,7 +49,8 @@ def test_a_conversation_alternating_between_instances_keeps_its_state(cluster):
         ("Dana Scully", "utter_ask_contact_email", {"contact_name": "Dana Scully"}),
         ("dana@example.com", "utter_ask_contact_question", {}),
         ("How long does ISO 9001 certification take for 40 people?",
-         "utter_ask_contact_consent", {}),
+         "utter_ask_contact_consent",
+         {"contact_question": "How long does ISO 9001 certification take for 40 people?"}),
         ("yes", "utter_contact_submitted",
          {"contact_name": "Dana Scully", "contact_email": "dana@example.com"}),
     ]  # fmt: skip

@@ -287,30 +287,30 @@ def test_new_annotations_only_add_lines_and_a_repeat_export_changes_nothing(proj
 def test_a_new_faq_goes_with_its_answer_into_the_domain_rasa_trains_on(project):
     answer = 'Our "quality" answer:\r\nsecond line # not a comment'
     batch = [
-        new_faq(1, "can you explain surveillance audits", "surveillance_audits", answer),
-        new_faq(2, "what happens in a surveillance audit", "surveillance_audits", answer),
-        annotation(3, "how often are surveillance audits", "faq/surveillance_audits"),
+        new_faq(1, "can you explain management reviews", "management_reviews", answer),
+        new_faq(2, "what happens in a management review", "management_reviews", answer),
+        annotation(3, "how often are management reviews held", "faq/management_reviews"),
     ]
     plan, path = export(project, batch)
     clean = 'Our "quality" answer:\nsecond line # not a comment'
-    assert plan.new_faqs == {"surveillance_audits": clean}
+    assert plan.new_faqs == {"management_reviews": clean}
     assert plan.adds_intent
-    assert [e.intent for e in plan.added] == ["faq/surveillance_audits"] * 3
-    assert read_back(path)[1] == {"utter_faq/surveillance_audits": [{"text": clean}]}
+    assert [e.intent for e in plan.added] == ["faq/management_reviews"] * 3
+    assert read_back(path)[1] == {"utter_faq/management_reviews": [{"text": clean}]}
 
     importer = TrainingDataImporter.load_from_config(
         str(project / "config.yml"), str(project / "domain.yml"), [str(project / "data")]
     )
-    assert importer.get_domain().responses["utter_faq/surveillance_audits"] == [{"text": clean}]
+    assert importer.get_domain().responses["utter_faq/management_reviews"] == [{"text": clean}]
     trained = [
         m for m in importer.get_nlu_data().training_examples
-        if m.get("intent_response_key") == "faq/surveillance_audits"
+        if m.get("intent_response_key") == "faq/management_reviews"
     ]  # fmt: skip
     assert len(trained) == 3
 
     assert not plan_export(project, batch).adds_intent  # exported already
     without = plan_export(project, [annotation(4, "hello hello hello bot", "greet")])
-    assert without.removed_faqs == ["surveillance_audits"]
+    assert without.removed_faqs == ["management_reviews"]
     assert without.adds_intent
     write_export(project, without)
     assert read_back(path)[1] == {}
