@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -24,3 +25,12 @@ def variants(name: str, **slots: str) -> list[str]:
 def is_response(reply: dict, name: str, **slots: str) -> bool:
     """True if the reply's text is one of the response's variants."""
     return reply.get("text") in variants(name, **slots)
+
+
+def matches_response(text: str, name: str) -> bool:
+    """True if `text` is one of the response's variants, whatever its slots are filled with."""
+    for variant in DOMAIN["responses"][name]:
+        parts = re.split(r"\{\w+\}", variant["text"])
+        if re.fullmatch(".+".join(map(re.escape, parts)), text, flags=re.DOTALL):
+            return True
+    return False

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from console.retrain import registry
 from tests.console.conftest import make_console, widget_post
 from tests.console.test_browser import assert_accessible, sign_in
-from tests.integration.responses import variants
+from tests.integration.responses import matches_response
 from tests.servers import ALLOWED_ORIGIN, MODEL, ROOT, Bot
 
 TOKEN = "pull-token-" + uuid.uuid4().hex
@@ -97,7 +97,7 @@ def texts(bot, text: str) -> list[str]:
 
 def answers_with(replies: list[str], faq: str) -> bool:
     """True when one of the replies is the FAQ's answer."""
-    return any(reply in variants(f"utter_{faq}") for reply in replies)
+    return any(matches_response(reply, f"utter_{faq}") for reply in replies)
 
 
 def wait_for_job(session: requests.Session, url: str, job_id: int) -> dict:
