@@ -123,7 +123,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--visitors", type=int, default=20, help="concurrent visitors")
-    parser.add_argument("--seconds", type=float, default=60, help="measured load per bot")
+    parser.add_argument("--seconds", type=float, default=60, help="measured seconds of each load")
     parser.add_argument("--warmup", type=float, default=5, help="unmeasured load first")
     parser.add_argument("--only", choices=("ours", "peer"), help="measure one bot")
     parser.add_argument("--load", choices=tuple(LOADS), help="measure one load (default: all)")
