@@ -85,7 +85,7 @@ test-stories: setup $(MODEL) ## rasa test on the test stories, failing on any wr
 eval: setup $(MODEL) ## held-out NLU accuracy and CLINC150 off-topic false answers, with the gates
 	$(BIN)/python -m certbot.evaluate --model $(MODEL) --out var/results/eval
 
-bench: setup $(MODEL) ## load benchmark, ours vs a day-one `rasa init` bot (BENCH_VISITORS=20 BENCH_SECONDS=60)
+bench: setup $(MODEL) ## load benchmark, every text new then repeated texts, ours vs a `rasa init` bot (BENCH_SECONDS=60 per load)
 	$(BIN)/python -m bench --visitors $(BENCH_VISITORS) --seconds $(BENCH_SECONDS)
 
 widget-check: ## rebuild the widget (esbuild) and check widget/dist is up to date; skipped without Node

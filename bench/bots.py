@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from bench.load import ConversationSource, Endpoint
+from bench.messages import CERTIFICATION_COMPOSERS, SentTexts, certification_visitors, mood_visitors
 from bench.servers import Service
 from certbot.evaluate import HELD_OUT_FILE, load_held_out
 from tests.servers import free_port
@@ -30,33 +31,27 @@ BENCH_ORIGIN = "http://bench.example"
 BENCH_RATE_LIMIT = 1_000_000
 LOCK_STORE = "certbot.lock_store.AtomicRedisLockStore"
 QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
-# A contact request; the visitor's name, address and question are their own.
-FIRST_NAMES = ["Ana", "Ben", "Chloé", "Dmitri", "Eva", "Farid", "Grace", "Hiro", "Ines", "Jon"]
-LAST_NAMES = ["Pereira", "Okafor", "Martin", "Novak", "Schmidt", "Tanaka", "Rossi", "Khan"]
-STANDARDS = ["ISO 9001", "ISO 14001", "ISO 45001", "ISO/IEC 27001", "ISO 22000", "ISO 50001"]
+REQUEST_HUMAN, CONSENT = "I'd like to talk to a person", "yes"
+CONTACT_DETAILS = ("contact_name", "contact_email", "contact_question")
 
 
 def contact_turns(rng: random.Random) -> list[str]:
-    """Asking for a person, then name, e-mail, question and consent."""
-    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-    people, standard = rng.randint(2, 900), rng.choice(STANDARDS)
-    return [
-        "I'd like to talk to a person",
-        f"{first} {last}",
-        f"{first.lower()}.{last.lower()}{rng.randint(1, 999)}@example.com",
-        f"How long would {standard} certification take for {people} people?",
-        "yes",
-    ]
+    """Asking for a person, then name, e-mail, question (the visitor's own) and consent."""
+    details = [CERTIFICATION_COMPOSERS[kind](rng) for kind in CONTACT_DETAILS]
+    return [REQUEST_HUMAN, *details, CONSENT]
 
 
 @dataclass
 class BotUnderTest:
-    """A bot's processes, where to send messages and what its visitors say."""
+    """A bot's processes, where to send messages and what its visitors say in each load.
+
+    `loads` maps a load's name ("new": every text new, "repeated") to its conversations.
+    """
 
     name: str
     services: list[Service]
     endpoint: Endpoint
-    conversations: ConversationSource
+    loads: dict[str, ConversationSource]
     settings: dict[str, str] = field(default_factory=dict)
 
 
@@ -69,7 +64,10 @@ def phrasings(path: Path) -> dict[str, list[str]]:
 
 
 def our_conversations() -> ConversationSource:
-    """Held-out visitor phrasings: FAQ visits, off-topic then FAQ, and contact requests."""
+    """Held-out visitor phrasings: FAQ visits, off-topic then FAQ, and contact requests.
+
+    Most texts (80-90% in a 60 s load) repeat one sent earlier: the parse cache's best case.
+    """
     texts = phrasings(ROOT / HELD_OUT_FILE)
 
     def draw(rng: random.Random) -> list[str]:
@@ -102,9 +100,11 @@ def peer_conversations() -> ConversationSource:
 
 
 def our_bot(
-    workdir: Path, model: Path, bot_workers: int = 1, action_workers: int = 1
+    workdir: Path, model: Path, sent: SentTexts, bot_workers: int = 1, action_workers: int = 1
 ) -> BotUnderTest:
     """Our bot and action server with the project's configuration, adapted for the bench.
+
+    Its every-text-new visitors draw their texts from `sent`, shared with the peer's.
 
     The tracker store file is in `workdir`, the bench origin is allowed and the rate
     limits are raised; with several bot workers, our Redis lock store (Rasa requires one).
@@ -152,7 +152,8 @@ def our_bot(
         "bot workers": str(bot_workers) + (" + Redis lock store" if bot_workers > 1 else ""),
         "action server workers": str(action_workers),
     }
-    return BotUnderTest("ours", services, endpoint, our_conversations(), settings)
+    loads = {"new": certification_visitors(sent), "repeated": our_conversations()}
+    return BotUnderTest("ours", services, endpoint, loads, settings)
 
 
 def peer_model() -> Path:
@@ -170,10 +171,11 @@ def peer_model() -> Path:
     return models[-1]
 
 
-def peer_bot(workdir: Path) -> BotUnderTest:
+def peer_bot(workdir: Path, sent: SentTexts) -> BotUnderTest:
     """The `rasa init` bot as generated: `rasa run` in its folder, no action server.
 
-    Its own endpoints and credentials apply: in-memory tracker store, REST channel.
+    Its own endpoints and credentials apply: in-memory tracker store, REST channel. Its
+    every-text-new visitors draw their texts from `sent`, shared with ours.
     """
     model = peer_model()
     port = free_port()
@@ -189,4 +191,5 @@ def peer_bot(workdir: Path) -> BotUnderTest:
         "pipeline": "rasa init defaults (DIET 100 epochs, ResponseSelector)",
         "policies": "rasa init defaults (Memoization, Rule, UnexpecTED, TED)",
     }
-    return BotUnderTest("peer", [service], endpoint, peer_conversations(), settings)
+    loads = {"new": mood_visitors(sent), "repeated": peer_conversations()}
+    return BotUnderTest("peer", [service], endpoint, loads, settings)
