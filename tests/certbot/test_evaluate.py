@@ -1,6 +1,7 @@
 import pytest
 
 from certbot.evaluate import (
+    MIN_ACCURACY,
     gate_failures,
     gives_domain_answer,
     outcome,
@@ -66,6 +67,6 @@ def test_side_by_side_gives_both_figures_and_deltas_per_intent():
 
 
 def test_gate_failures_name_each_failed_gate():
-    assert gate_failures(report(0.95, 0.01, {}, 0)) == []
-    failures = gate_failures(report(0.93, 0.011, {}, 2))
+    assert gate_failures(report(MIN_ACCURACY, 0.01, {}, 0)) == []
+    failures = gate_failures(report(MIN_ACCURACY - 0.01, 0.011, {}, 2))
     assert [f.split(" ")[0] for f in failures] == ["held-out", "too", "2"]
