@@ -3,6 +3,7 @@ free ports, with a SQLite tracker store in a temporary folder."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -135,6 +136,23 @@ class Bot:
         response = requests.post(self.webhook, json={"sender": sender, "message": text}, timeout=90)
         assert response.status_code == 200, response.text
         return response.json()
+
+    def widget_say(
+        self, text: str, conversation: str | None = None, metadata: dict | None = None
+    ) -> tuple[str, list[dict]]:
+        """Send a message as the widget does on an allowed site: without a conversation id to
+        start one, else the id the bot issued. Return the conversation id and the replies."""
+        payload = {"message": text, "metadata": metadata or {}}
+        if conversation:
+            payload["sender"] = conversation
+        response = requests.post(
+            self.widget + "webhook",
+            data=json.dumps(payload),
+            headers={"Origin": ALLOWED_ORIGIN, "Content-Type": "text/plain;charset=UTF-8"},
+            timeout=90,
+        )
+        assert response.status_code == 200, response.text
+        return response.headers["X-Conversation-Id"], response.json()
 
 
 class HostSite:
