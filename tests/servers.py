@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -136,6 +137,15 @@ class Bot:
         response = requests.post(self.webhook, json={"sender": sender, "message": text}, timeout=90)
         assert response.status_code == 200, response.text
         return response.json()
+
+    def stored_texts(self, sender: str) -> list[str]:
+        """The visitor's messages of a conversation, as the bot's SQLite store holds them."""
+        with sqlite3.connect(self.db) as conn:
+            rows = conn.execute(
+                "select data from events where sender_id = ? and type_name = 'user' order by id",
+                (sender,),
+            ).fetchall()
+        return [json.loads(data)["text"] for (data,) in rows]
 
     def widget_say(
         self, text: str, conversation: str | None = None, metadata: dict | None = None

@@ -19,16 +19,6 @@ def post(bot, payload, **headers):
     return requests.post(bot.widget + "webhook", json=payload, headers=headers, timeout=30)
 
 
-def user_texts(bot, conversation: str) -> list[str]:
-    """What the visitor said in the conversation, as stored."""
-    with sqlite3.connect(bot.db) as conn:
-        rows = conn.execute(
-            "select data from events where sender_id = ? and type_name = 'user' order by id",
-            (conversation,),
-        ).fetchall()
-    return [json.loads(data)["text"] for (data,) in rows]
-
-
 def test_speaks_the_rest_protocol_in_a_conversation_the_bot_names(bot):
     first = post(bot, {"message": "/session_start"})
     assert first.status_code == 200, first.text
@@ -40,14 +30,14 @@ def test_speaks_the_rest_protocol_in_a_conversation_the_bot_names(bot):
     assert then.headers["X-Conversation-Id"] == conversation
     [answer] = then.json()
     assert is_response(answer, "utter_faq/who_certifies")
-    assert user_texts(bot, conversation) == ["/session_start", "who issues ISO certificates?"]
+    assert bot.stored_texts(conversation) == ["/session_start", "who issues ISO certificates?"]
 
 
 def test_each_message_without_an_id_starts_a_new_conversation(bot):
     ids = {bot.widget_say("hello")[0] for _ in range(3)}
     assert len(ids) == 3
     assert all(conversation.startswith(PREFIX + ".") for conversation in ids)
-    assert all(user_texts(bot, conversation) == ["hello"] for conversation in ids)
+    assert all(bot.stored_texts(conversation) == ["hello"] for conversation in ids)
 
 
 @pytest.mark.parametrize(
@@ -64,14 +54,14 @@ def test_an_id_the_bot_did_not_issue_is_refused(bot, forged):
     assert reply.json() == {"error": NOT_ISSUED, "code": "conversation_not_issued"}
     assert reply.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN  # readable
     assert "X-Conversation-Id" not in reply.headers
-    assert user_texts(bot, forged) == []
+    assert bot.stored_texts(forged) == []
 
 
 def test_a_changed_signature_is_refused(bot):
     conversation, _ = bot.widget_say("hello")
     forged = conversation[:-1] + ("1" if conversation.endswith("0") else "0")
     assert post(bot, {"sender": forged, "message": "hello"}).status_code == 403
-    assert user_texts(bot, forged) == []
+    assert bot.stored_texts(forged) == []
 
 
 def test_a_rest_conversation_cannot_be_continued_on_the_widget(bot):
@@ -79,14 +69,14 @@ def test_a_rest_conversation_cannot_be_continued_on_the_widget(bot):
     bot.say(conversation, "hello")
     reply = post(bot, {"sender": conversation, "message": "who issues certificates?"})
     assert reply.status_code == 403
-    assert user_texts(bot, conversation) == ["hello"]
+    assert bot.stored_texts(conversation) == ["hello"]
 
 
 def test_a_widget_conversation_cannot_be_continued_over_rest(bot):
     conversation, _ = bot.widget_say("hello")
     reply = requests.post(bot.webhook, json={"sender": conversation, "message": "who?"}, timeout=30)
     assert reply.status_code == 403
-    assert user_texts(bot, conversation) == ["hello"]
+    assert bot.stored_texts(conversation) == ["hello"]
 
 
 def test_message_over_2000_characters_is_refused(bot):
