@@ -1,7 +1,8 @@
 """Rasa's REST channel with its input checked before the bot sees it.
 
 Same URL and protocol as the built-in `rest` channel (POST /webhooks/rest/webhook with
-`{"sender": ..., "message": ...}`), so every REST client works unchanged; a malformed
+`{"sender": ..., "message": ...}`), so every REST client works unchanged (a `sender` in the
+form of the ids the bot issues to widget and socket.io visitors is refused); a malformed
 request gets a 4xx JSON error instead of a server error. The channel is as public as the
 widget's, so it has the same kind of rate limits (per visitor id and per IP address; 429 +
 Retry-After), and it caps the size of every request to the bot's server (see `limit_requests`).
@@ -48,6 +49,7 @@ METADATA_STRINGS = {"feedback_for": 2_000}
 # Sanic's default is 100 MB, read into memory before any handler runs; socket.io's own
 # limit per message is 1,000,000 bytes, which this keeps working.
 MAX_REQUEST_BYTES = 1_000_000
+ISSUED_ELSEWHERE = "this conversation id was issued by the bot to a widget or socket.io visitor"
 
 logger = logging.getLogger(__name__)
 
@@ -55,18 +57,30 @@ logger = logging.getLogger(__name__)
 class RequestRejected(Exception):
     """A request the channel refuses, with the HTTP status and reason to send back."""
 
-    def __init__(self, status: int, reason: str, headers: dict[str, str] | None = None) -> None:
-        """Keep the status, the reason and any extra response headers."""
+    def __init__(
+        self,
+        status: int,
+        reason: str,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
+    ) -> None:
+        """Keep the status, the reason, any extra response headers and a code for clients."""
         super().__init__(reason)
-        self.status, self.reason, self.headers = status, reason, headers or {}
+        self.status, self.reason, self.headers, self.code = status, reason, headers or {}, code
 
     def response(self) -> HTTPResponse:
-        """The JSON error response: `{"error": reason}`."""
-        return response.json({"error": self.reason}, status=self.status, headers=self.headers)
+        """The JSON error response: `{"error": reason}`, with `"code"` when there is one."""
+        body = {"error": self.reason, **({"code": self.code} if self.code else {})}
+        return response.json(body, status=self.status, headers=self.headers)
 
 
-def parse_webhook_body(body: bytes, max_message_chars: int = MAX_MESSAGE_CHARS) -> dict[str, Any]:
-    """The webhook's JSON payload, or RequestRejected saying what is wrong with it."""
+def parse_webhook_body(
+    body: bytes, max_message_chars: int = MAX_MESSAGE_CHARS, *, sender_required: bool = True
+) -> dict[str, Any]:
+    """The webhook's JSON payload, or RequestRejected saying what is wrong with it.
+
+    Without `sender_required`, a payload may leave `sender` out (or null).
+    """
     if len(body) > MAX_BODY_BYTES:
         raise RequestRejected(413, f"request body larger than {MAX_BODY_BYTES} bytes")
     try:
@@ -76,7 +90,8 @@ def parse_webhook_body(body: bytes, max_message_chars: int = MAX_MESSAGE_CHARS) 
     if not isinstance(payload, dict):
         raise RequestRejected(400, "request body must be a JSON object")
     sender, message = payload.get("sender"), payload.get("message")
-    if not isinstance(sender, str) or not sender.strip() or len(sender) > MAX_SENDER_CHARS:
+    named = isinstance(sender, str) and sender.strip() != "" and len(sender) <= MAX_SENDER_CHARS
+    if not named and (sender is not None or sender_required):
         raise RequestRejected(
             400,
             f"'sender' (the conversation id) must be 1 to {MAX_SENDER_CHARS} characters",
@@ -169,20 +184,30 @@ class ValidatedRestInput(RestInput):
         """Build the channel from its section in credentials.yml."""
         return cls(**limit_settings(credentials or {}))
 
+    def webhook_payload(self, body: bytes) -> dict[str, Any]:
+        """The checked payload, its `sender` the conversation the message goes to.
+
+        A REST client names its own visitors, but never with an id in the form the bot
+        issues to widget and socket.io visitors (403): it cannot write into their
+        conversations.
+        """
+        payload = parse_webhook_body(body, self.max_message_chars)
+        if looks_issued(payload["sender"]):
+            raise RequestRejected(403, ISSUED_ELSEWHERE)
+        return payload
+
     def check_webhook_request(self, request: Request) -> dict[str, Any]:
         """The per-IP limit, then the body, then the per-visitor limit: the payload if all pass.
 
         The limits count every channel's messages: one budget per address and per visitor
-        on the app, whichever channel a message arrives on.
+        (conversation id) on the app, whichever channel a message arrives on.
         """
         limits = request.app.ctx
         ip_limiter = shared_limiter(limits, "ip", self.window_seconds)
         wait = ip_limiter.hit(client_ip(request), self.max_messages_per_ip)
         payload: dict[str, Any] = {}
         if wait is None:
-            payload = parse_webhook_body(request.body, self.max_message_chars)
-            if looks_issued(payload["sender"]):
-                raise RequestRejected(403, "this conversation id belongs to the socket.io channel")
+            payload = self.webhook_payload(request.body)
             visitor_limiter = shared_limiter(limits, "visitor", self.window_seconds)
             wait = visitor_limiter.hit(payload["sender"], self.max_messages_per_visitor)
         if wait is not None:
@@ -193,18 +218,22 @@ class ValidatedRestInput(RestInput):
             )
         return payload
 
-    def webhook_headers(self, request: Request) -> dict[str, str]:
-        """Extra headers of every webhook response (none here; CORS for the widget)."""
+    def webhook_headers(
+        self, request: Request, conversation_id: str | None = None
+    ) -> dict[str, str]:
+        """Extra headers of every webhook response, given its conversation once known.
+
+        None here; CORS and the conversation id for the widget.
+        """
         return {}
 
     async def receive(self, request: Request, handle: MessageHandler) -> HTTPResponse:
         """Check the request, hand the message to the bot, answer its replies (or an error)."""
         forget_failure()
-        headers = self.webhook_headers(request)
         try:
             payload = self.check_webhook_request(request)
         except RequestRejected as rejected:
-            rejected.headers.update(headers)
+            rejected.headers.update(self.webhook_headers(request))
             return rejected.response()
         collector = CollectingOutputChannel()
         message = UserMessage(
@@ -218,6 +247,7 @@ class ValidatedRestInput(RestInput):
             await handle(message)
         except Exception as error:
             logger.error("A visitor message failed: %s", failure_summary(error))
+        headers = self.webhook_headers(request, payload["sender"])
         reply = response.json(collector.messages, headers=headers)
         apply_failure(reply)
         return reply

@@ -1,11 +1,17 @@
 """The web widget's channel: Rasa's REST protocol hardened for a public endpoint.
 
 Mounted at /webhooks/widget/:
-- POST webhook   the REST-channel protocol, with a 2,000-character message limit (413),
-                 per-visitor and per-IP rate limits (429 + Retry-After), a CORS allowlist
-                 (403 for other origins) and JSON errors;
+- POST webhook   the REST-channel protocol, with conversation ids issued by the bot (below),
+                 a 2,000-character message limit (413), per-visitor and per-IP rate limits
+                 (429 + Retry-After), a CORS allowlist (403 for other origins) and JSON errors;
 - GET widget.js, widget.css   the built widget (widget/dist/), so one origin serves both;
 - GET demo/      the demo page (widget/demo/) under a strict Content-Security-Policy.
+
+A visitor continues only a conversation it started: a message without `sender` starts a
+new conversation, whose id (signed, certbot.conversation_ids) comes back in the
+`X-Conversation-Id` response header; later messages send it as `sender`. Any other
+`sender` (made up, forged, a REST visitor's id) gets 403 with `"code": "conversation_not_issued"`,
+and the widget starts afresh.
 
 Configured in credentials.yml under `certbot.widget_channel.WidgetInput`.
 """
@@ -22,11 +28,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from certbot import conversation_ids
 from certbot.channels import (
     RequestRejected,
     ValidatedRestInput,
     limit_settings,
     origin_is_allowed,
+    parse_webhook_body,
 )
 
 WIDGET_DIR = Path(__file__).resolve().parents[1] / "widget"
@@ -41,6 +49,9 @@ DEMO_CSP = (
     "img-src 'self' https:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 FORBIDDEN_ORIGIN = "this website is not allowed to use the chat"
+CONVERSATION_HEADER = "X-Conversation-Id"
+NOT_ISSUED = "this conversation id was not issued by the bot: start a new conversation"
+NOT_ISSUED_CODE = "conversation_not_issued"
 MAX_LOGGED = 1000  # refused origins logged, each once
 logger = logging.getLogger(__name__)
 ASSET_HEADERS = {
@@ -66,6 +77,7 @@ class WidgetInput(ValidatedRestInput):
         super().__init__(max_messages_per_visitor, max_messages_per_ip, window_seconds)
         self.allowed_origins = {origin.rstrip("/") for origin in allowed_origins}
         self.refused_origins: set[str] = set()
+        self.secret = conversation_ids.secret_from_environment()
 
     @classmethod
     def name(cls) -> str:
@@ -100,16 +112,39 @@ class WidgetInput(ValidatedRestInput):
             )
         return super().check_webhook_request(request)
 
-    def webhook_headers(self, request: Request) -> dict[str, str]:
-        """CORS response headers for an allowed cross-origin request."""
+    def webhook_payload(self, body: bytes) -> dict[str, Any]:
+        """The checked payload, its `sender` the conversation the message goes to.
+
+        Without a `sender`, a new conversation with an id issued now; with an id the bot
+        issued, that conversation; any other id is refused (403).
+        """
+        payload = parse_webhook_body(body, self.max_message_chars, sender_required=False)
+        sender = payload.get("sender")
+        if sender is None:
+            payload["sender"] = conversation_ids.issue(self.secret)
+        elif not conversation_ids.is_issued(self.secret, sender):
+            raise RequestRejected(403, NOT_ISSUED, code=NOT_ISSUED_CODE)
+        return payload
+
+    def webhook_headers(
+        self, request: Request, conversation_id: str | None = None
+    ) -> dict[str, str]:
+        """The conversation id (`X-Conversation-Id`) once known, and CORS headers.
+
+        The CORS headers, for an allowed cross-origin request, let the widget read the
+        reply and these headers.
+        """
+        headers = {CONVERSATION_HEADER: conversation_id} if conversation_id else {}
         origin = request.headers.get("origin")
-        if not origin or not self.origin_allowed(request):
-            return {}
-        return {
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Expose-Headers": "Retry-After",
-            "Vary": "Origin",
-        }
+        if origin and self.origin_allowed(request):
+            headers.update(
+                {
+                    "Access-Control-Allow-Origin": origin,
+                    "Access-Control-Expose-Headers": f"Retry-After, {CONVERSATION_HEADER}",
+                    "Vary": "Origin",
+                }
+            )
+        return headers
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         """Webhook (checked, CORS headers for allowed origins), widget files, demo page.

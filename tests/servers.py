@@ -3,8 +3,10 @@ free ports, with a SQLite tracker store in a temporary folder."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -135,6 +137,32 @@ class Bot:
         response = requests.post(self.webhook, json={"sender": sender, "message": text}, timeout=90)
         assert response.status_code == 200, response.text
         return response.json()
+
+    def stored_texts(self, sender: str) -> list[str]:
+        """The visitor's messages of a conversation, as the bot's SQLite store holds them."""
+        with sqlite3.connect(self.db) as conn:
+            rows = conn.execute(
+                "select data from events where sender_id = ? and type_name = 'user' order by id",
+                (sender,),
+            ).fetchall()
+        return [json.loads(data)["text"] for (data,) in rows]
+
+    def widget_say(
+        self, text: str, conversation: str | None = None, metadata: dict | None = None
+    ) -> tuple[str, list[dict]]:
+        """Send a message as the widget does on an allowed site: without a conversation id to
+        start one, else the id the bot issued. Return the conversation id and the replies."""
+        payload = {"message": text, "metadata": metadata or {}}
+        if conversation:
+            payload["sender"] = conversation
+        response = requests.post(
+            self.widget + "webhook",
+            data=json.dumps(payload),
+            headers={"Origin": ALLOWED_ORIGIN, "Content-Type": "text/plain;charset=UTF-8"},
+            timeout=90,
+        )
+        assert response.status_code == 200, response.text
+        return response.headers["X-Conversation-Id"], response.json()
 
 
 class HostSite:

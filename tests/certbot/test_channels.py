@@ -13,9 +13,9 @@ from certbot.channels import (
     ValidatedRestInput,
     parse_webhook_body,
 )
-from certbot.conversation_ids import issue
+from certbot.conversation_ids import PREFIX, is_issued, issue
 from certbot.failures import failure_summary
-from certbot.widget_channel import WidgetInput
+from certbot.widget_channel import NOT_ISSUED_CODE, WidgetInput
 
 APP = Sanic("test_channels")
 METADATA = b'{"sender": "a", "message": "hi", "metadata": '
@@ -91,6 +91,18 @@ def test_the_message_limit_is_a_parameter():
         parse_webhook_body(body(message="x" * 2001), max_message_chars=2000)
 
 
+@pytest.mark.parametrize("payload", [body(message="hi"), body(sender=None, message="hi")])
+def test_the_sender_may_be_left_out_where_it_is_not_required(payload):
+    assert parse_webhook_body(payload, sender_required=False)["message"] == "hi"
+
+
+@pytest.mark.parametrize("sender", ["", " ", 5, ["a"], "a" * 129])
+def test_a_sender_that_is_given_must_still_be_well_formed(sender):
+    with pytest.raises(RequestRejected) as rejected:
+        parse_webhook_body(body(sender=sender, message="hi"), sender_required=False)
+    assert rejected.value.status == 400
+
+
 def webhook_request(payload: bytes, app: Sanic = APP) -> Request:
     """A Sanic request to the REST webhook carrying `payload`."""
     request = Request(b"/webhooks/rest/webhook", Header({}), "1.1", "POST", None, app)
@@ -125,22 +137,65 @@ def test_channels_of_one_app_share_each_budget():
     APP.ctx = SimpleNamespace()
     rest = ValidatedRestInput(max_messages_per_visitor=100, max_messages_per_ip=3)
     widget = WidgetInput(max_messages_per_visitor=100, max_messages_per_ip=3)
-    for index, channel in enumerate((rest, widget, rest)):
-        channel.check_webhook_request(webhook_request(body(sender=f"v{index}", message="hi")))
-    for channel in (rest, widget):
+    rest.check_webhook_request(webhook_request(body(sender="v0", message="hi")))
+    widget.check_webhook_request(webhook_request(body(message="hi")))
+    rest.check_webhook_request(webhook_request(body(sender="v2", message="hi")))
+    for request in (body(sender="v9", message="hi"), body(message="hi")):
+        channel = rest if b"sender" in request else widget
         with pytest.raises(RequestRejected) as rejected:
-            channel.check_webhook_request(webhook_request(body(sender="v9", message="hi")))
+            channel.check_webhook_request(webhook_request(request))
         assert rejected.value.status == 429
 
 
-def test_a_visitor_has_one_budget_across_channels():
+def test_the_widget_issues_a_conversation_id_to_a_message_without_one():
     APP.ctx = SimpleNamespace()
-    rest = ValidatedRestInput(max_messages_per_visitor=2, max_messages_per_ip=100)
+    widget = WidgetInput()
+    payload = widget.check_webhook_request(webhook_request(body(message="hi")))
+    assert is_issued(widget.secret, payload["sender"])
+    again = widget.check_webhook_request(webhook_request(body(message="hi")))
+    assert again["sender"] != payload["sender"]
+
+
+def test_the_widget_continues_the_conversation_of_an_issued_id():
+    APP.ctx = SimpleNamespace()
+    widget = WidgetInput()
+    issued = widget.check_webhook_request(webhook_request(body(message="hi")))["sender"]
+    payload = widget.check_webhook_request(webhook_request(body(sender=issued, message="hi")))
+    assert payload["sender"] == issued
+
+
+@pytest.mark.parametrize(
+    "sender", ["visitor-42", f"{PREFIX}.abc.def", issue("another key"), "default", "x" * 128]
+)
+def test_the_widget_refuses_ids_it_did_not_issue(sender):
+    APP.ctx = SimpleNamespace()
+    with pytest.raises(RequestRejected) as rejected:
+        WidgetInput().check_webhook_request(webhook_request(body(sender=sender, message="hi")))
+    assert rejected.value.status == 403
+    assert rejected.value.code == NOT_ISSUED_CODE
+    assert json.loads(rejected.value.response().body)["code"] == NOT_ISSUED_CODE
+
+
+def test_a_widget_visitor_is_limited_by_its_issued_id():
+    APP.ctx = SimpleNamespace()
     widget = WidgetInput(max_messages_per_visitor=2, max_messages_per_ip=100)
-    rest.check_webhook_request(webhook_request(body(sender="a", message="hi")))
-    widget.check_webhook_request(webhook_request(body(sender="a", message="hi")))
-    with pytest.raises(RequestRejected):
-        widget.check_webhook_request(webhook_request(body(sender="a", message="hi")))
+    issued = widget.check_webhook_request(webhook_request(body(message="hi")))["sender"]
+    widget.check_webhook_request(webhook_request(body(sender=issued, message="hi")))
+    with pytest.raises(RequestRejected) as rejected:
+        widget.check_webhook_request(webhook_request(body(sender=issued, message="hi")))
+    assert rejected.value.status == 429
+    widget.check_webhook_request(webhook_request(body(message="hi")))  # someone else
+
+
+def test_new_widget_conversations_do_not_escape_the_address_limit():
+    APP.ctx = SimpleNamespace()
+    widget = WidgetInput(max_messages_per_visitor=100, max_messages_per_ip=3)
+    for _ in range(3):
+        widget.check_webhook_request(webhook_request(body(message="hi")))
+    with pytest.raises(RequestRejected) as rejected:
+        widget.check_webhook_request(webhook_request(body(message="hi")))
+    assert rejected.value.status == 429
+    assert 1 <= int(rejected.value.headers["Retry-After"]) <= 60
 
 
 def test_a_failure_summary_names_the_error_not_its_values():
@@ -153,7 +208,7 @@ def test_a_failure_summary_names_the_error_not_its_values():
     assert "test_a_failure_summary_names_the_error_not_its_values" in summary
 
 
-def test_rest_refuses_the_ids_the_bot_issues_for_socketio():
+def test_rest_refuses_the_ids_the_bot_issues_for_socketio_and_the_widget():
     APP.ctx = SimpleNamespace()
     channel = ValidatedRestInput()
     with pytest.raises(RequestRejected) as rejected:

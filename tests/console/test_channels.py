@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.console.conftest import widget_post
 from tests.integration.responses import is_response
 from tests.integration.test_socketio_channel import in_own_loop, visitor
 
@@ -24,11 +23,11 @@ async def socketio_conversation(bot) -> str:
         return person.session_id
 
 
-def widget_conversation(bot, sender: str) -> str:
-    """A widget visitor asks the same questions; its conversation id."""
-    for question in QUESTIONS:
-        widget_post(bot, {"sender": sender, "message": question})
-    return sender
+def widget_conversation(bot) -> str:
+    """A widget visitor asks the same questions; its conversation id (issued by the bot)."""
+    conversation, _ = bot.widget_say(QUESTIONS[0])
+    bot.widget_say(QUESTIONS[1], conversation)
+    return conversation
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +35,7 @@ def pair(bot) -> dict[str, str]:
     """The same conversation held over socket.io and over the widget: their ids."""
     return {
         "socketio": socketio_conversation(bot),
-        "widget": widget_conversation(bot, "console-channels-widget"),
+        "widget": widget_conversation(bot),
     }
 
 

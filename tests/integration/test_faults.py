@@ -108,7 +108,7 @@ def start_contact_form(bot: Bot) -> str:
 
 
 def post(bot: Bot, visitor: str, text: str) -> requests.Response:
-    """A message from the widget on an allowed site."""
+    """A message from the widget on an allowed site, in the conversation it was given."""
     return requests.post(
         bot.widget + "webhook",
         data=json.dumps({"sender": visitor, "message": text}),
@@ -139,12 +139,16 @@ def test_killed_mid_form_the_conversation_continues_after_restart(bots, store):
 
 def test_database_unreachable_gives_503_then_recovers_without_restart(bots):
     bot, proxy = on_postgres(bots), bots["proxy"]
-    visitor = start_contact_form(bot)
+    visitor, replies = bot.widget_say("I'd like to talk to a person")
+    assert is_response(replies[-1], "utter_ask_contact_name"), replies
+    rest_visitor = start_contact_form(bot)
     proxy.cut()
     try:
         assert_unavailable(post(bot, visitor, "Dana Scully"))
         assert_unavailable(post(bot, visitor, "Dana Scully"))
-        rest = requests.post(bot.webhook, json={"sender": visitor, "message": "Dana"}, timeout=30)
+        rest = requests.post(
+            bot.webhook, json={"sender": rest_visitor, "message": "Dana"}, timeout=30
+        )
         assert rest.status_code == 503, rest.text
     finally:
         proxy.restore()

@@ -1,4 +1,4 @@
-"""The widget's channel on a real bot: protocol, limits, CORS, files."""
+"""The widget's channel on a real bot: issued conversation ids, protocol, limits, CORS, files."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import uuid
 import pytest
 import requests
 
+from certbot.conversation_ids import PREFIX, is_issued, issue, secret_from_environment
+from certbot.widget_channel import NOT_ISSUED
 from tests.integration.responses import is_response
 from tests.servers import ALLOWED_ORIGIN
 
@@ -17,23 +19,71 @@ def post(bot, payload, **headers):
     return requests.post(bot.widget + "webhook", json=payload, headers=headers, timeout=30)
 
 
-def visitor() -> str:
-    return f"widget-{uuid.uuid4().hex[:12]}"
-
-
-def test_speaks_the_rest_protocol(bot):
-    sender = visitor()
-    [greeting] = post(bot, {"sender": sender, "message": "/session_start"}).json()
+def test_speaks_the_rest_protocol_in_a_conversation_the_bot_names(bot):
+    first = post(bot, {"message": "/session_start"})
+    assert first.status_code == 200, first.text
+    conversation = first.headers["X-Conversation-Id"]
+    assert is_issued(secret_from_environment(), conversation)
+    [greeting] = first.json()
     assert is_response(greeting, "utter_greet")
-    [answer] = post(bot, {"sender": sender, "message": "who issues ISO certificates?"}).json()
+    then = post(bot, {"sender": conversation, "message": "who issues ISO certificates?"})
+    assert then.headers["X-Conversation-Id"] == conversation
+    [answer] = then.json()
     assert is_response(answer, "utter_faq/who_certifies")
+    assert bot.stored_texts(conversation) == ["/session_start", "who issues ISO certificates?"]
+
+
+def test_each_message_without_an_id_starts_a_new_conversation(bot):
+    ids = {bot.widget_say("hello")[0] for _ in range(3)}
+    assert len(ids) == 3
+    assert all(conversation.startswith(PREFIX + ".") for conversation in ids)
+    assert all(bot.stored_texts(conversation) == ["hello"] for conversation in ids)
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "widget-abc123",  # an id the widget made up, as before
+        f"{PREFIX}.{'0' * 32}.{'0' * 32}",
+        issue("not the bot's key"),
+    ],
+)
+def test_an_id_the_bot_did_not_issue_is_refused(bot, forged):
+    reply = post(bot, {"sender": forged, "message": "hello"}, Origin=ALLOWED_ORIGIN)
+    assert reply.status_code == 403
+    assert reply.json() == {"error": NOT_ISSUED, "code": "conversation_not_issued"}
+    assert reply.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN  # readable
+    assert "X-Conversation-Id" not in reply.headers
+    assert bot.stored_texts(forged) == []
+
+
+def test_a_changed_signature_is_refused(bot):
+    conversation, _ = bot.widget_say("hello")
+    forged = conversation[:-1] + ("1" if conversation.endswith("0") else "0")
+    assert post(bot, {"sender": forged, "message": "hello"}).status_code == 403
+    assert bot.stored_texts(forged) == []
+
+
+def test_a_rest_conversation_cannot_be_continued_on_the_widget(bot):
+    conversation = f"backend-visitor-{uuid.uuid4().hex[:8]}"
+    bot.say(conversation, "hello")
+    reply = post(bot, {"sender": conversation, "message": "who issues certificates?"})
+    assert reply.status_code == 403
+    assert bot.stored_texts(conversation) == ["hello"]
+
+
+def test_a_widget_conversation_cannot_be_continued_over_rest(bot):
+    conversation, _ = bot.widget_say("hello")
+    reply = requests.post(bot.webhook, json={"sender": conversation, "message": "who?"}, timeout=30)
+    assert reply.status_code == 403
+    assert bot.stored_texts(conversation) == ["hello"]
 
 
 def test_message_over_2000_characters_is_refused(bot):
-    reply = post(bot, {"sender": visitor(), "message": "x" * 2001})
+    reply = post(bot, {"message": "x" * 2001})
     assert reply.status_code == 413
     assert "2000" in reply.json()["error"]
-    assert post(bot, {"sender": visitor(), "message": "x" * 2000}).status_code == 200
+    assert post(bot, {"message": "x" * 2000}).status_code == 200
 
 
 def test_malformed_request_gets_a_json_error(bot):
@@ -42,62 +92,64 @@ def test_malformed_request_gets_a_json_error(bot):
     assert reply.json()["error"]
 
 
-def test_a_visitor_sending_too_fast_is_rate_limited(bot):
-    sender = visitor()
+def test_a_visitor_sending_too_fast_is_rate_limited_by_its_conversation(bot):
+    conversation, _ = bot.widget_say("hello 0")
     statuses = [
-        post(bot, {"sender": sender, "message": f"hello {i}"}).status_code for i in range(20)
+        post(bot, {"sender": conversation, "message": f"hello {i}"}).status_code
+        for i in range(1, 20)
     ]
-    assert statuses == [200] * 20
-    limited = post(bot, {"sender": sender, "message": "one more"})
+    assert statuses == [200] * 19
+    limited = post(bot, {"sender": conversation, "message": "one more"})
     assert limited.status_code == 429
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     assert "wait" in limited.json()["error"]
-    assert post(bot, {"sender": visitor(), "message": "hello"}).status_code == 200
+    assert post(bot, {"message": "hello"}).status_code == 200
 
 
-def test_allowed_origin_gets_cors_headers_on_a_simple_request(bot):
+def test_allowed_origin_gets_cors_headers_and_can_read_the_id(bot):
     reply = requests.post(
         bot.widget + "webhook",
-        data=json.dumps({"sender": visitor(), "message": "hi"}),
+        data=json.dumps({"message": "hi"}),
         headers={"Origin": ALLOWED_ORIGIN, "Content-Type": "text/plain;charset=UTF-8"},
         timeout=30,
     )
     assert reply.status_code == 200
     assert reply.headers["Access-Control-Allow-Origin"] == ALLOWED_ORIGIN
+    exposed = {name.strip() for name in reply.headers["Access-Control-Expose-Headers"].split(",")}
+    assert exposed == {"Retry-After", "X-Conversation-Id"}
+    assert reply.headers["X-Conversation-Id"].startswith(PREFIX + ".")
     assert is_response(reply.json()[-1], "utter_greet")
 
 
 def test_same_origin_needs_no_allowlist(bot):
-    reply = post(bot, {"sender": visitor(), "message": "hi"}, Origin=bot.rasa.url)
+    reply = post(bot, {"message": "hi"}, Origin=bot.rasa.url)
     assert reply.status_code == 200
 
 
 def test_other_origins_are_refused_readably_and_logged_once(bot):
     origin = f"https://refused-{uuid.uuid4().hex[:8]}.example"
     for _ in range(3):
-        reply = post(bot, {"sender": visitor(), "message": "hi"}, Origin=origin)
+        reply = post(bot, {"message": "hi"}, Origin=origin)
         assert reply.status_code == 403
         # The widget on that site can read why (nothing was done for it) and stop retrying.
         assert reply.headers["Access-Control-Allow-Origin"] == origin
-        assert reply.json()["error"] == "this website is not allowed to use the chat"
+        assert reply.json() == {"error": "this website is not allowed to use the chat"}
+        assert "X-Conversation-Id" not in reply.headers
     assert bot.rasa.log.read_text(errors="replace").count(origin) == 1
 
 
 def test_feedback_is_stored_without_a_reply(bot):
-    sender = visitor()
-    post(bot, {"sender": sender, "message": "who issues ISO certificates?"})
-    reply = post(
-        bot,
-        {
-            "sender": sender,
-            "message": '/feedback{"rating": "down"}',
-            "metadata": {"feedback_for": "Certificates are issued by"},
-        },
+    conversation, _ = bot.widget_say("who issues ISO certificates?")
+    _, replies = bot.widget_say(
+        '/feedback{"rating": "down"}',
+        conversation,
+        metadata={"feedback_for": "Certificates are issued by"},
     )
-    assert reply.json() == []
+    assert replies == []
     with sqlite3.connect(bot.db) as conn:
         rows = conn.execute(
-            "select data from events where sender_id = ? and intent_name = 'feedback'", (sender,)
+            "select data from events where sender_id = ? and intent_name = 'feedback'",
+            (conversation,),
         ).fetchall()
     [event] = [json.loads(data) for (data,) in rows]
     assert event["parse_data"]["entities"][0]["value"] == "down"

@@ -96,21 +96,24 @@ def test_no_spelling_or_method_fails(bot, path, methods):
 @pytest.mark.parametrize("path", sorted(WEBHOOK_LIMITS))
 def test_no_spelling_of_a_webhook_skips_its_checks(bot, path):
     limit = WEBHOOK_LIMITS[path]
+    # A REST client names its conversation; the widget starts one without naming it.
+    sender = {} if "widget" in path else {"sender": "s"}
     refused = {
-        "no sender": (json.dumps({"message": "hello"}), {}),
-        "too long": (json.dumps({"sender": "s", "message": "x" * (limit + 1)}), {}),
+        "too long": (json.dumps({**sender, "message": "x" * (limit + 1)}), {}),
         "bad metadata": (
-            json.dumps({"sender": "s", "message": "hi", "metadata": {"feedback_for": {"a": 1}}}),
+            json.dumps({**sender, "message": "hi", "metadata": {"feedback_for": {"a": 1}}}),
             {},
         ),
         "forged entity": (
-            json.dumps({"sender": "s", "message": '/greet{"standard": "[x](https://e.vil)"}'}),
+            json.dumps({**sender, "message": '/greet{"standard": "[x](https://e.vil)"}'}),
             {},
         ),
     }
     if "widget" in path:
-        good = json.dumps({"sender": "s", "message": "hello"})
-        refused["foreign origin"] = (good, {"Origin": FOREIGN_ORIGIN})
+        refused["own id"] = (json.dumps({"sender": "s", "message": "hello"}), {})
+        refused["foreign origin"] = (json.dumps({"message": "hello"}), {"Origin": FOREIGN_ORIGIN})
+    else:
+        refused["no sender"] = (json.dumps({"message": "hello"}), {})
     reached = 0
     for spelled in spellings(path):
         for reason, (body, headers) in refused.items():
@@ -123,10 +126,12 @@ def test_no_spelling_of_a_webhook_skips_its_checks(bot, path):
 
 @pytest.mark.parametrize("path", sorted(WEBHOOK_LIMITS))
 def test_one_rate_limit_whatever_the_spelling(bot, path):
-    visitor = f"spelling-{uuid.uuid4().hex[:8]}"
+    visitor, sent = f"spelling-{uuid.uuid4().hex[:8]}", 0
+    if "widget" in path:  # the bot names the conversation on its first message
+        visitor, sent = bot.widget_say("hello")[0], 1
     body = json.dumps({"sender": visitor, "message": "hello"}).encode()
     headers = {"Content-Type": "application/json", "Origin": ALLOWED_ORIGIN}
-    for _ in range(20):
+    for _ in range(20 - sent):
         assert send(bot, "POST", path, body, **headers)[0] == 200
     for spelled in spellings(path):
         status, answer = send(bot, "POST", spelled, body, **headers)
@@ -134,20 +139,27 @@ def test_one_rate_limit_whatever_the_spelling(bot, path):
 
 
 def webhook_accepts(path: str, body: bytes, origin: str | None) -> bool:
-    """Whether the webhook's own checks let this request through."""
-    if "widget" in path and origin not in (None, ALLOWED_ORIGIN):
+    """Whether the webhook's own checks let this request through.
+
+    The widget takes no sender but the ids the bot issues, which these bodies never hold.
+    """
+    widget = "widget" in path
+    if widget and origin not in (None, ALLOWED_ORIGIN):
         return False
     try:
-        parse_webhook_body(body, WEBHOOK_LIMITS[path])
+        payload = parse_webhook_body(body, WEBHOOK_LIMITS[path], sender_required=not widget)
     except RequestRejected:
         return False
-    return True
+    return not widget or payload.get("sender") is None
 
 
 BODIES = st.one_of(
     st.fixed_dictionaries(
-        {"sender": st.uuids().map(lambda u: f"routes-{u.hex[:10]}"), "message": ODD_TEXT},
-        optional={"metadata": JSON_VALUES},
+        {"message": ODD_TEXT},
+        optional={
+            "sender": st.uuids().map(lambda u: f"routes-{u.hex[:10]}"),
+            "metadata": JSON_VALUES,
+        },
     ).map(lambda payload: json.dumps(payload).encode()),
     JSON_VALUES.map(lambda value: json.dumps(value).encode()),
     st.binary(max_size=300),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -84,16 +83,6 @@ def session_id(page: Page) -> str:
     return json.loads(page.evaluate("localStorage.getItem('chat_session')"))["session_id"]
 
 
-def stored_texts(bot, sender: str) -> list[str]:
-    """The visitor's messages of a conversation, as the bot's tracker store holds them."""
-    with sqlite3.connect(bot.db) as conn:
-        rows = conn.execute(
-            "select data from events where sender_id = ? and type_name = 'user' order by id",
-            (sender,),
-        ).fetchall()
-    return [json.loads(data)["text"] for (data,) in rows]
-
-
 def test_greeting_quick_reply_bold_answer_and_typed_question(page, webchat_url):
     open_webchat(page, webchat_url)
     expect(bot_messages(page).first).to_contain_text("virtual assistant", timeout=REPLY_MS)
@@ -142,7 +131,7 @@ def test_a_reload_continues_the_same_conversation_on_the_server(page, bot, webch
         "Thanks, Dana Scully. What email address", timeout=REPLY_MS
     )
     assert session_id(page) == before
-    assert stored_texts(bot, before) == [
+    assert bot.stored_texts(before) == [
         "/session_start",
         "I'd like to talk to a person",
         "Dana Scully",
@@ -169,4 +158,4 @@ def test_a_forged_stored_session_gets_a_new_conversation(page, bot, webchat_url)
     )
     assert session_id(page) != issued
     assert session_id(page).startswith(PREFIX + ".")
-    assert stored_texts(bot, forged) == []
+    assert bot.stored_texts(forged) == []

@@ -12,6 +12,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
+from certbot.conversation_ids import PREFIX
 from tests.servers import HostSite
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,16 +65,67 @@ def test_quick_reply_is_answered(page, bot):
     expect(bot_bubbles(page).last).to_contain_text("Usually not.")
 
 
-def test_nothing_is_stored_before_the_first_open_and_reload_keeps_the_transcript(page, bot):
+def stored_state(page: Page) -> dict:
+    """The conversation the widget keeps in localStorage."""
+    return json.loads(page.evaluate("localStorage.getItem(localStorage.key(0))"))
+
+
+def test_nothing_is_stored_before_the_first_open_and_reload_continues_the_conversation(page, bot):
     demo(page, bot)
     assert page.evaluate("localStorage.length") == 0
     open_chat(page)
     ask(page, "who issues certificates?")
     expect(bot_bubbles(page).last).to_contain_text(ANSWER_WHO)
+    conversation = stored_state(page)["id"]
+    assert conversation.startswith(PREFIX + ".")  # issued by the bot
     page.reload()
     expect(page.get_by_role("dialog")).to_be_visible()
     expect(bot_bubbles(page).last).to_contain_text(ANSWER_WHO)
     expect(page.locator(".row.me .bubble")).to_have_text(["You: who issues certificates?"])
+    ask(page, "does iso issue certificates?")
+    expect(bot_bubbles(page).last).to_contain_text("ISO develops and publishes standards")
+    assert stored_state(page)["id"] == conversation
+    assert bot.stored_texts(conversation) == [
+        "/session_start",
+        "who issues certificates?",
+        "does iso issue certificates?",
+    ]
+    assert page.errors == []
+
+
+@pytest.mark.parametrize(
+    "stored_id",
+    ["3f2b9c1e-8d4a-4f6b-9e2c-7a1d5b8c0e4f", f"{PREFIX}.{'0' * 32}.{'0' * 32}"],
+    ids=["made up by an older widget", "forged"],
+)
+def test_a_stored_conversation_the_bot_did_not_issue_starts_afresh(page, bot, stored_id):
+    demo(page, bot)
+    old = {
+        "id": stored_id,
+        "open": True,
+        "msgs": [
+            {"id": "m1", "from": "bot", "text": "An answer from before"},
+            {"id": "m2", "from": "visitor", "text": "a question from before"},
+        ],
+        "queue": [],
+    }
+    page.evaluate(
+        "([key, state]) => localStorage.setItem(key, JSON.stringify(state))",
+        ["certbot:" + bot.widget, old],
+    )
+    page.reload()
+    expect(bot_bubbles(page).first).to_contain_text("An answer from before")
+    ask(page, "who issues certificates?")
+    # Refused (403): a new conversation, greeted, with the question sent again and answered.
+    expect(bot_bubbles(page).first).to_contain_text("virtual assistant")
+    expect(bot_bubbles(page).last).to_contain_text(ANSWER_WHO)
+    expect(page.locator(".row.me .bubble")).to_have_text(["You: who issues certificates?"])
+    expect(page.get_by_text("from before")).to_have_count(0)
+    conversation = stored_state(page)["id"]
+    assert conversation.startswith(PREFIX + ".") and conversation != stored_id
+    assert bot.stored_texts(conversation) == ["/session_start", "who issues certificates?"]
+    assert bot.stored_texts(stored_id) == []
+    assert page.errors == [f"403 {bot.widget}webhook"]
 
 
 def test_keyboard_opens_closes_and_moves_focus(page, bot):
@@ -121,7 +173,7 @@ def test_feedback_reaches_the_conversation(page, bot):
     button = page.locator(".row.bot").last.get_by_role("button", name="Not helpful")
     button.click()
     expect(button).to_have_attribute("aria-pressed", "true")
-    sender = json.loads(page.evaluate("localStorage.getItem(localStorage.key(0))"))["id"]
+    sender = stored_state(page)["id"]
     with sqlite3.connect(bot.db) as conn:
         query = "select data from events where sender_id = ? and intent_name = 'feedback'"
         for _ in range(50):
@@ -137,13 +189,15 @@ def test_feedback_reaches_the_conversation(page, bot):
 def test_new_conversation_starts_afresh(page, bot):
     demo(page, bot)
     open_chat(page)
-    first = page.evaluate("JSON.parse(localStorage.getItem(localStorage.key(0))).id")
+    first = stored_state(page)["id"]
     ask(page, "who issues certificates?")
     expect(bot_bubbles(page).last).to_contain_text(ANSWER_WHO)
     page.get_by_role("button", name="New conversation").click()
     expect(bot_bubbles(page)).to_have_count(1)
     expect(bot_bubbles(page).first).to_contain_text("virtual assistant")
-    assert page.evaluate("JSON.parse(localStorage.getItem(localStorage.key(0))).id") != first
+    second = stored_state(page)["id"]
+    assert second.startswith(PREFIX + ".") and second != first
+    assert bot.stored_texts(second) == ["/session_start"]
 
 
 def test_works_on_another_site_under_a_strict_csp(page, bot, host_site):

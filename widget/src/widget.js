@@ -2,9 +2,13 @@
  * CertBot chat widget: a dependency-free chat panel living in a Shadow DOM.
  *
  * Talks to the bot's widget channel (POST {base}webhook) and loads its stylesheet from
- * {base}widget.css. Every node is built with DOM APIs (nothing is ever parsed as HTML),
- * link schemes are allow-listed, and no inline <style>, style="" or on* attribute is
- * emitted, so the widget runs under a strict Content-Security-Policy.
+ * {base}widget.css. The bot issues the conversation id: the first message goes without a
+ * sender, the reply's X-Conversation-Id header names the conversation, and the widget keeps
+ * it (in localStorage) for every later message.
+ *
+ * Every node is built with DOM APIs (nothing is ever parsed as HTML), link schemes are
+ * allow-listed, and no inline <style>, style="" or on* attribute is emitted, so the widget
+ * runs under a strict Content-Security-Policy.
  */
 
 const STRINGS = {
@@ -120,7 +124,8 @@ function readState(key) {
   } catch {
     return null;
   }
-  if (!s || typeof s.id !== 'string' || !Array.isArray(s.msgs) || !Array.isArray(s.queue)) return null;
+  const id = s && (s.id === null || typeof s.id === 'string'); // null: not issued yet
+  if (!id || !Array.isArray(s.msgs) || !Array.isArray(s.queue)) return null;
   s.msgs = s.msgs.filter((m) => m && typeof m.text === 'string' && /^(bot|visitor)$/.test(m.from));
   s.queue = s.queue.filter((q) => q && typeof q.message === 'string');
   return s;
@@ -332,14 +337,28 @@ function createWidget(o) {
     emit('close');
   }
 
-  /** Start a conversation on first use: new visitor id and a greeting request. */
+  /** Start a conversation on first use: a greeting request, whose reply brings the id. */
   function ensureState() {
     if (state) return;
-    state = { id: newId(), open: isOpen, msgs: [], queue: [] };
+    state = { id: null, open: isOpen, msgs: [], queue: [] };
     send('/session_start');
   }
 
   function restart() {
+    reset();
+    input.focus();
+  }
+
+  /** The bot refused the conversation's id (e.g. one an older widget made up): start a
+   * new conversation and resend the visitor's messages still queued. */
+  function startAfresh() {
+    const shown = new Map(state.msgs.map((m) => [m.id, m.text]));
+    const pending = state.queue.filter((q) => shown.has(q.id)); // not ratings of old answers
+    reset();
+    for (const q of pending) send(q.message, shown.get(q.id));
+  }
+
+  function reset() {
     if (request) request.abort();
     clearTimeout(timer);
     timer = 0;
@@ -352,7 +371,6 @@ function createWidget(o) {
     statuses.clear();
     log.replaceChildren();
     ensureState();
-    input.focus();
   }
 
   function destroy() {
@@ -482,6 +500,7 @@ function createWidget(o) {
     showTyping(!item.message.startsWith('/feedback'));
     const res = await post(s.id, item);
     if (s !== state) return; // the conversation was reset or the widget destroyed meanwhile
+    if (res.id) s.id = res.id;
     busy = false;
     showTyping(false);
     settle(item, res);
@@ -498,12 +517,14 @@ function createWidget(o) {
       // widget on another site needs no preflight. The server parses it as JSON.
       const res = await fetch(base + 'webhook', {
         method: 'POST',
-        body: JSON.stringify({ sender, message: item.message, metadata: item.metadata || {} }),
+        // No sender yet: the bot starts a conversation and names it in X-Conversation-Id.
+        body: JSON.stringify({ ...(sender && { sender }), message: item.message, metadata: item.metadata || {} }),
         credentials: 'omit',
         signal: ctl.signal,
       });
       const body = await res.json().catch(() => null);
-      return { status: res.status, body, retryAfter: res.headers.get('Retry-After') };
+      const id = res.headers.get('X-Conversation-Id');
+      return { status: res.status, body, retryAfter: res.headers.get('Retry-After'), id };
     } catch {
       return { status: 0 }; // network error, timeout or abort
     } finally {
@@ -520,6 +541,8 @@ function createWidget(o) {
       if (Array.isArray(body)) body.forEach(receive);
     } else if (status === 429) {
       retryIn(retryAfterMs(retryAfter));
+    } else if (status === 403 && body && body.code === 'conversation_not_issued') {
+      startAfresh();
     } else if (status >= 400 && status < 500) {
       state.queue.shift();
       const m = state.msgs.find((x) => x.id === item.id);

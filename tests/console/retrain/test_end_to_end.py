@@ -18,7 +18,7 @@ import requests
 from playwright.sync_api import expect
 
 from console.retrain import registry
-from tests.console.conftest import make_console, widget_post
+from tests.console.conftest import make_console, rate_down
 from tests.console.test_browser import assert_accessible, sign_in
 from tests.integration.responses import matches_response
 from tests.servers import ALLOWED_ORIGIN, MODEL, ROOT, Bot
@@ -158,16 +158,7 @@ def test_misunderstood_question_to_corrected_live_bot_gate_and_rollback(stack, p
         (None, None, None),
     )  # fmt: skip
     assert text, "the shipped model answers every candidate: add a harder paraphrase"
-    visitor = f"retrain-{uuid.uuid4().hex}"
-    rated = widget_post(bot, {"sender": visitor, "message": text})
-    widget_post(
-        bot,
-        {
-            "sender": visitor,
-            "message": '/feedback{"rating": "down"}',
-            "metadata": {"feedback_for": rated[-1]["text"]},
-        },
-    )
+    rate_down(bot, text)
 
     # Annotate it in the inbox; the export preview shows one new example.
     groups = reviewer.get(console.url + "/api/inbox").json()["groups"]
@@ -259,20 +250,6 @@ def test_models_pages_in_chromium_are_accessible(stack, browser):
         assert errors == []
     finally:
         context.close()
-
-
-def rate_down(bot, text: str) -> None:
-    """A visitor asks `text` and rates the answer down: it lands in the inbox."""
-    visitor = f"retrain-{uuid.uuid4().hex}"
-    rated = widget_post(bot, {"sender": visitor, "message": text})
-    widget_post(
-        bot,
-        {
-            "sender": visitor,
-            "message": '/feedback{"rating": "down"}',
-            "metadata": {"feedback_for": rated[-1]["text"]},
-        },
-    )
 
 
 def test_a_new_answer_waits_for_an_admin_who_approves_it_in_chromium(stack, project, browser):
