@@ -144,6 +144,7 @@ def our_bot(
     endpoint = Endpoint(
         f"http://127.0.0.1:{bot_port}/webhooks/widget/webhook",
         {"Content-Type": "text/plain", "Origin": BENCH_ORIGIN},
+        issues_ids=True,
     )
     settings = {
         "channel": "widget (text/plain, allowed Origin)",

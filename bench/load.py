@@ -23,6 +23,9 @@ class Endpoint:
 
     url: str
     headers: dict[str, str] = field(default_factory=dict)
+    # The bot issues conversation ids (our widget channel): a conversation's first message
+    # carries no sender, and the rest carry the id from its X-Conversation-Id header.
+    issues_ids: bool = False
 
 
 # A conversation: the visitor's messages in order, drawn by each visitor's own generator.
@@ -71,19 +74,26 @@ def percentile(values: list[float], p: float) -> float:
     return round(ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)], 1)
 
 
-async def send(session: aiohttp.ClientSession, endpoint: Endpoint, sender: str, text: str) -> str:
-    """Post one message; its outcome: ok, lost (answered with no reply) or an error kind."""
-    body = json.dumps({"sender": sender, "message": text})
+async def send(
+    session: aiohttp.ClientSession, endpoint: Endpoint, sender: str | None, text: str
+) -> tuple[str, str | None]:
+    """Post one message; its outcome and the conversation id to go on with.
+
+    The outcome is ok, lost (answered with no reply) or an error kind. Without a sender the
+    bot issues the id (`X-Conversation-Id`).
+    """
+    body = json.dumps({"message": text} | ({"sender": sender} if sender is not None else {}))
     try:
         async with session.post(endpoint.url, data=body, headers=endpoint.headers) as response:
             payload = await response.read()
+            sender = response.headers.get("X-Conversation-Id", sender)
             if response.status != 200:
-                return f"http_{response.status}"
-            return OK if json.loads(payload) else LOST
+                return f"http_{response.status}", sender
+            return (OK if json.loads(payload) else LOST), sender
     except asyncio.TimeoutError:
-        return "timeout"
+        return "timeout", sender
     except (aiohttp.ClientError, json.JSONDecodeError) as error:
-        return type(error).__name__
+        return type(error).__name__, sender
 
 
 async def visitor(
@@ -99,12 +109,13 @@ async def visitor(
     number = 0
     while time.monotonic() < deadline:
         number += 1
+        sender = None if endpoint.issues_ids else f"{name}-{number}"
         for text in conversations(rng):
             if time.monotonic() >= deadline:
                 return
             started = time.perf_counter()
             result.texts[text] += 1
-            outcome = await send(session, endpoint, f"{name}-{number}", text)
+            outcome, sender = await send(session, endpoint, sender, text)
             result.outcomes[outcome] += 1
             if outcome == OK:
                 result.latencies_ms.append((time.perf_counter() - started) * 1000)
@@ -147,7 +158,8 @@ async def first_reply(
         while time.monotonic() < deadline:
             if not alive():
                 raise RuntimeError(f"the server behind {endpoint.url} exited")
-            if await send(session, endpoint, "bench-ready", text) == OK:
+            sender = None if endpoint.issues_ids else "bench-ready"
+            if (await send(session, endpoint, sender, text))[0] == OK:
                 return
             await asyncio.sleep(0.1)
     raise TimeoutError(f"{endpoint.url} gave no reply within {give_up_after} s")

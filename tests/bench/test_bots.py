@@ -35,6 +35,7 @@ def test_our_bot_allows_the_bench_origin_and_raises_the_limits(tmp_path):
     assert "lock_store" not in endpoints
     assert bot.endpoint.url.endswith("/webhooks/widget/webhook")
     assert bot.endpoint.headers == {"Content-Type": "text/plain", "Origin": BENCH_ORIGIN}
+    assert bot.endpoint.issues_ids
     assert [service.name for service in bot.services] == ["actions", "bot"]
     assert list(bot.loads) == ["new", "repeated"]
     assert isinstance(bot.loads["new"], NewTextVisitors) and bot.loads["new"].sent is sent

@@ -32,17 +32,28 @@ def test_summary_gives_the_share_of_repeated_texts():
 
 
 async def start_bot():
-    """A stand-in bot on a real port: echoes, answers "silence" with [], "boom" with 500."""
+    """A stand-in bot on a real port: echoes, answers "silence" with [], "boom" with 500.
+
+    A message without a sender gets a new conversation id in `X-Conversation-Id`, as our
+    widget channel issues them.
+    """
     received = []
+    issued = []
 
     async def webhook(request):
         body = json.loads(await request.text())
-        received.append((request.headers.get("Origin"), body["sender"], body["message"]))
+        received.append((request.headers.get("Origin"), body.get("sender"), body["message"]))
+        sender = body.get("sender")
+        if sender is None:
+            issued.append(sender := f"issued-{len(issued)}")
+        headers = {"X-Conversation-Id": sender}
         if body["message"] == "boom":
-            return web.json_response({"error": "boom"}, status=500)
+            return web.json_response({"error": "boom"}, status=500, headers=headers)
         if body["message"] == "silence":
-            return web.json_response([])
-        return web.json_response([{"recipient_id": body["sender"], "text": body["message"]}])
+            return web.json_response([], headers=headers)
+        return web.json_response(
+            [{"recipient_id": sender, "text": body["message"]}], headers=headers
+        )
 
     app = web.Application()
     app.router.add_post("/webhook", webhook)
@@ -73,6 +84,23 @@ async def test_visitors_send_their_conversations_and_outcomes_are_counted():
         texts = [m for _, s, m in received if s == sender]
         assert texts == ["hello", "silence", "boom"][: len(texts)]
     assert len({s.rsplit("-", 1)[0] for _, s, _ in received}) == 3
+
+
+async def test_a_bot_issuing_ids_gets_no_sender_first_then_the_id_it_issued():
+    runner, url, received = await start_bot()
+    try:
+        endpoint = Endpoint(url, issues_ids=True)
+        result = await run_load(
+            endpoint, lambda rng: ["hello", "silence", "thanks"], visitors=2, seconds=0.5, label="t"
+        )
+    finally:
+        await runner.cleanup()
+    assert result.summary()["errors"] == 0
+    assert all(s is None for _, s, m in received if m == "hello")
+    later = [(s, m) for _, s, m in received if m != "hello"]
+    assert later and all(s and s.startswith("issued-") for s, _ in later)
+    for sender in {s for s, _ in later}:
+        assert [m for s, m in later if s == sender] in (["silence"], ["silence", "thanks"])
 
 
 async def test_first_reply_waits_for_an_answer():
