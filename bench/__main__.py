@@ -170,7 +170,7 @@ def main(argv: list[str]) -> int:
         "environment": {name: os.environ[name] for name in PASSED_ENV if name in os.environ},
         "loads": figures,
     }
-    print(f"Saved {write_json(record, args.out, args.label).relative_to(ROOT)}")
+    print(f"Saved {write_json(record, args.out, args.label)}")
     return 0
 
 
