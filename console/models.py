@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -156,14 +157,29 @@ class TrainingJob(Base):
     model_id = sa.Column(sa.Integer, sa.ForeignKey("trained_models.id"))
 
 
+SQLITE_BUSY_SECONDS = 30
+
+
+def write_ahead_log(connection: Any, _record: Any) -> None:
+    """Switch a new SQLite connection to write-ahead logging."""
+    connection.execute("PRAGMA journal_mode=WAL")
+
+
 class Database:
     """Engine and sessions of the console database; tables are created on construction."""
 
     def __init__(self, url: str) -> None:
         parsed = make_url(url)
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        sqlite = parsed.get_backend_name() == "sqlite"
+        on_disk = sqlite and parsed.database not in (None, "", ":memory:")
+        if on_disk:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(url, future=True)
+        # SQLite: wait for a writer instead of failing at once with "database is locked", and
+        # (on disk) write-ahead logging, so that pages are read while a retraining job writes.
+        options = {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}} if sqlite else {}
+        self.engine = sa.create_engine(url, future=True, **options)
+        if on_disk:
+            sa.event.listen(self.engine, "connect", write_ahead_log)
         Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, future=True, expire_on_commit=False)
 
