@@ -11,27 +11,27 @@ from rasa_sdk.executor import CollectingDispatcher
 SESSION_START_MESSAGE = "/session_start"
 
 
-def session_is_fresh(tracker: Tracker) -> bool:
-    """True if a session has started and the visitor has said nothing in it yet."""
+def said_since_session_start(tracker: Tracker) -> list[str] | None:
+    """The visitor's messages since the latest session start; None if none has started."""
+    said = []
     for event in reversed(tracker.events):
         if event.get("event") == "session_started":
-            return True
-        if event.get("event") == "user" and event.get("text") != SESSION_START_MESSAGE:
-            return False
-    return False
+            return said
+        if event.get("event") == "user":
+            said.append(event.get("text"))
+    return None
+
+
+def session_is_fresh(tracker: Tracker) -> bool:
+    """True if a session has started and the visitor has said nothing in it yet."""
+    said = said_since_session_start(tracker)
+    return said is not None and all(text == SESSION_START_MESSAGE for text in said)
 
 
 def greeted_this_turn(tracker: Tracker) -> bool:
     """True if the session started (with its greeting) on the visitor's latest message."""
-    seen_latest = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "session_started":
-            return True
-        if event.get("event") == "user":
-            if seen_latest:
-                return False
-            seen_latest = True
-    return False
+    said = said_since_session_start(tracker)
+    return said is not None and len(said) <= 1
 
 
 class ActionGreet(Action):
