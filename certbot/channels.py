@@ -17,7 +17,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -131,6 +131,11 @@ def limit_settings(credentials: dict[str, Any]) -> dict[str, Any]:
         "max_messages_per_ip": int(credentials.get("max_messages_per_ip", 60)),
         "window_seconds": float(credentials.get("window_seconds", 60)),
     }
+
+
+def origin_allowlist(origins: Iterable[str]) -> set[str]:
+    """The `allowed_origins` of credentials.yml as `origin_is_allowed` compares them."""
+    return {origin.rstrip("/") for origin in origins}
 
 
 def origin_is_allowed(origin: str | None, host: str, allowed_origins: set[str]) -> bool:

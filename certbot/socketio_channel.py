@@ -37,6 +37,7 @@ from certbot.channels import (
     limit_requests,
     limit_settings,
     metadata_problem,
+    origin_allowlist,
     origin_is_allowed,
 )
 from certbot.commands import command_problem
@@ -68,7 +69,7 @@ class GuardedSocketIOInput(SocketIOInput):
     ) -> None:
         """Rasa's settings (events, path, metadata key), the allowlist and the rate limits."""
         super().__init__(**settings, session_persistence=True)
-        self.allowed_origins = {origin.rstrip("/") for origin in allowed_origins}
+        self.allowed_origins = origin_allowlist(allowed_origins)
         self.max_messages_per_visitor = max_messages_per_visitor
         self.max_messages_per_ip = max_messages_per_ip
         self.window_seconds = window_seconds

@@ -33,6 +33,7 @@ from certbot.channels import (
     RequestRejected,
     ValidatedRestInput,
     limit_settings,
+    origin_allowlist,
     origin_is_allowed,
     parse_webhook_body,
 )
@@ -75,7 +76,7 @@ class WidgetInput(ValidatedRestInput):
     ) -> None:
         """Set the CORS allowlist and the rate limits (messages per window)."""
         super().__init__(max_messages_per_visitor, max_messages_per_ip, window_seconds)
-        self.allowed_origins = {origin.rstrip("/") for origin in allowed_origins}
+        self.allowed_origins = origin_allowlist(allowed_origins)
         self.refused_origins: set[str] = set()
         self.secret = conversation_ids.secret_from_environment()
 
