@@ -5,7 +5,8 @@
 2. CLINC150 `test` + `oos_test` (5,500 off-topic queries): the share that would get a
    certification answer instead of a decline.
 3. Questions real people asked online (`tests/nlu/real_questions/`, certbot.real_questions):
-   per half, how often each kind is treated right, and the wrong answers.
+   per half, how often each kind is treated right, and the wrong answers (gated on the
+   test half).
 4. Optionally (`--stories`) the test stories, run in-process with the same loaded model.
 
 `--baseline REPORT` prints the model side by side with an earlier report (per-intent F1
@@ -42,6 +43,9 @@ STORIES_DIR = Path("tests/stories")
 # a retraining: a finetune scored 1.05 points below its live model (docs/retraining.md).
 MIN_ACCURACY = 0.92
 MAX_OFF_TOPIC_ANSWERED = 0.01
+# Wrong curated answers to the real-question test half: the shipped model gives 9.8%; the
+# margin covers training noise (wrong answers vary by ~6 points between seeds).
+MAX_REAL_WRONG_ANSWERS = 0.15
 # Outcomes that give a visitor certification content (an answer or the hand-over offer).
 DOMAIN_INTENTS = ("ask_quote", "request_human")
 
@@ -206,6 +210,12 @@ def gate_failures(report: dict[str, Any]) -> list[str]:
             f"too many off-topic queries get a certification answer "
             f"(gate {MAX_OFF_TOPIC_ANSWERED:.0%})"
         )
+    real = (report.get("real_questions") or {}).get("test")
+    if real and real["questions"] and real["wrong_answer_rate"] > MAX_REAL_WRONG_ANSWERS:
+        failures.append(
+            f"too many wrong answers to the real questions' test half "
+            f"(gate {MAX_REAL_WRONG_ANSWERS:.0%})"
+        )
     stories = report.get("stories")
     if stories and stories["failed"]:
         failures.append(f"{stories['failed']} of {stories['stories']} test stories fail")
@@ -267,6 +277,8 @@ def print_summary(report: dict[str, Any]) -> None:
     for name, real in (report.get("real_questions") or {}).items():
         if real["questions"]:
             print_set(name, real)
+    if (report.get("real_questions") or {}).get("test"):
+        print(f"(gate on the test half's wrong answers: <= {MAX_REAL_WRONG_ANSWERS:.0%})")
     if report.get("stories"):
         stories = report["stories"]
         print(f"\ntest stories: {stories['stories'] - stories['failed']}/{stories['stories']} pass")

@@ -1,6 +1,7 @@
 import pytest
 
 from certbot.evaluate import (
+    MAX_REAL_WRONG_ANSWERS,
     MIN_ACCURACY,
     gate_failures,
     gives_domain_answer,
@@ -70,3 +71,11 @@ def test_gate_failures_name_each_failed_gate():
     assert gate_failures(report(MIN_ACCURACY, 0.01, {}, 0)) == []
     failures = gate_failures(report(MIN_ACCURACY - 0.01, 0.011, {}, 2))
     assert [f.split(" ")[0] for f in failures] == ["held-out", "too", "2"]
+
+
+@pytest.mark.parametrize(("rate", "fails"), [(MAX_REAL_WRONG_ANSWERS, False), (0.16, True)])
+def test_wrong_answers_to_real_questions_are_gated(rate, fails):
+    gated = report(MIN_ACCURACY, 0.0, {}, 0)
+    gated["real_questions"] = {"test": {"questions": 132, "wrong_answer_rate": rate}}
+    assert bool(gate_failures(gated)) == fails
+    assert gate_failures(report(MIN_ACCURACY, 0.0, {}, 0)) == []
