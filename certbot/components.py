@@ -7,6 +7,16 @@ from typing import Any
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.training_data.message import Message
+
+
+def predict_fallback(message: Message, confidence: float) -> None:
+    """Make `nlu_fallback` the message's intent, ahead of the ranking it had."""
+    fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": confidence}
+    message.set("intent", fallback, add_to_output=True)
+    ranking = [fallback, *(message.get("intent_ranking") or [])]
+    message.set("intent_ranking", ranking, add_to_output=True)
 
 
 class ConfiguredComponent(GraphComponent):

@@ -23,10 +23,10 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from certbot.components import predict_fallback
 from certbot.sentence_encoder import shared_encoder
 
 logger = logging.getLogger(__name__)
@@ -126,13 +126,8 @@ class SecondOpinion(GraphComponent, IntentClassifier):
                 continue
             logger.debug("second opinion %s disagrees with %s", likeliest, answer)
             confidence = (message.get("intent") or {}).get("confidence", 0.0)
-            fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": confidence}
-            message.set("intent", fallback, add_to_output=True)
+            predict_fallback(message, confidence)
             message.set(OPINION_KEY, {"answer": answer, "likeliest": likeliest}, add_to_output=True)
-            message.set(
-                "intent_ranking", [fallback, *(message.get("intent_ranking") or [])],
-                add_to_output=True,
-            )  # fmt: skip
         return messages
 
     def _answer(self, message: Message) -> str | None:

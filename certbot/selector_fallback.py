@@ -13,10 +13,9 @@ from typing import Any
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.classifier import IntentClassifier
-from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.training_data.message import Message
 
-from certbot.components import ConfiguredComponent
+from certbot.components import ConfiguredComponent, predict_fallback
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -43,10 +42,5 @@ class ResponseSelectorFallback(ConfiguredComponent, IntentClassifier):
             selector = (message.get("response_selector") or {}).get(self.retrieval_intent, {})
             confidence = selector.get("response", {}).get("confidence", 1.0)
             if confidence < self.threshold:
-                fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": confidence}
-                message.set("intent", fallback, add_to_output=True)
-                message.set(
-                    "intent_ranking", [fallback, *(message.get("intent_ranking") or [])],
-                    add_to_output=True,
-                )  # fmt: skip
+                predict_fallback(message, confidence)
         return messages
