@@ -29,31 +29,28 @@ def suggestions(parse_data: dict[str, Any]) -> list[dict[str, str]] | None:
         return None
     # The sentence encoder's likeliest answers first when it disagreed with the pipeline
     # (certbot/second_opinion.py), then the pipeline's own ranking.
-    answers = [(label, 1.0) for label in parse_data.get("second_opinion", {}).get("likeliest", [])]
-    buttons = faq_buttons(answers, [])
+    buttons = faq_buttons(parse_data.get("second_opinion", {}).get("likeliest", []), [])
     for item in ranking:
         if item["confidence"] < MIN_CONFIDENCE:
             break
         if item["name"] == "faq":
             selector = parse_data.get("response_selector", {}).get("faq", {})
             ranked = selector.get("ranking", [])
-            answers = [(a["intent_response_key"], a["confidence"]) for a in ranked]
-            buttons = faq_buttons(answers, buttons)
+            likely = [a["intent_response_key"] for a in ranked if a["confidence"] >= MIN_CONFIDENCE]
+            buttons = faq_buttons(likely, buttons)
         elif item["name"] in INTENT_SUGGESTIONS:
             title, payload = INTENT_SUGGESTIONS[item["name"]]
             buttons.append({"title": title, "payload": payload})
     return buttons[:MAX_SUGGESTIONS]
 
 
-def faq_buttons(
-    answers: list[tuple[str, float]], buttons: list[dict[str, str]]
-) -> list[dict[str, str]]:
-    """`buttons` followed by one per likely FAQ answer (key, confidence) not among them."""
+def faq_buttons(keys: list[str], buttons: list[dict[str, str]]) -> list[dict[str, str]]:
+    """`buttons` followed by one per FAQ answer key not among them."""
     buttons = list(buttons)
-    for key, confidence in answers:
+    for key in keys:
         question = FAQ_QUESTIONS.get(key)
         button = {"title": question, "payload": question}
-        if question and confidence >= MIN_CONFIDENCE and button not in buttons:
+        if question and button not in buttons:
             buttons.append(button)
     return buttons
 

@@ -116,12 +116,11 @@ class SecondOpinion(GraphComponent, IntentClassifier):
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Replace an FAQ answer outside the encoder's likeliest labels by `nlu_fallback`."""
-        answered = [m for m in messages if self._answer(m)]
+        answered = [(m, answer) for m in messages if (answer := self._answer(m))]
         if not answered:
             return messages
-        opinions = self.likeliest([m.get("text") for m in answered])
-        for message, likeliest in zip(answered, opinions, strict=True):
-            answer = self._answer(message)
+        opinions = self.likeliest([m.get("text") for m, _ in answered])
+        for (message, answer), likeliest in zip(answered, opinions, strict=True):
             if answer in likeliest:
                 continue
             logger.debug("second opinion %s disagrees with %s", likeliest, answer)

@@ -105,6 +105,7 @@ class SentenceEncoder:
 @lru_cache(maxsize=1)
 def shared_encoder() -> SentenceEncoder:
     """The process's one encoder (loaded on first use)."""
-    encoder = SentenceEncoder(model_dir())
-    logger.info("sentence encoder loaded from %s", model_dir())
+    path = model_dir()
+    encoder = SentenceEncoder(path)
+    logger.info("sentence encoder loaded from %s", path)
     return encoder
