@@ -17,7 +17,7 @@ MIN_QUESTION = 3
 MAX_NAME_WORDS = 6
 # Intents of a visitor message that carry the question a contact request is about; a
 # request for a person ("I'd like to talk to someone") carries none.
-QUESTION_INTENTS = {"ask_quote", "faq", "nlu_fallback", "out_of_scope"}
+QUESTION_INTENTS = {"ask_quote", "faq", "needs_person", "nlu_fallback", "out_of_scope"}
 FORM_SLOTS = ("contact_name", "contact_email", "contact_question", "contact_consent")
 _EMAIL = re.compile(
     r"^[^@\s<>()\[\],;:\"]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}$"

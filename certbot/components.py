@@ -11,11 +11,13 @@ from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.training_data.message import Message
 
 
-def predict_fallback(message: Message, confidence: float) -> None:
-    """Make `nlu_fallback` the message's intent, ahead of the ranking it had."""
-    fallback = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": confidence}
-    message.set("intent", fallback, add_to_output=True)
-    ranking = [fallback, *(message.get("intent_ranking") or [])]
+def predict_intent(
+    message: Message, confidence: float, name: str = DEFAULT_NLU_FALLBACK_INTENT_NAME
+) -> None:
+    """Make `name` (by default `nlu_fallback`) the message's intent, ahead of its ranking."""
+    predicted = {"name": name, "confidence": confidence}
+    message.set("intent", predicted, add_to_output=True)
+    ranking = [predicted, *(message.get("intent_ranking") or [])]
     message.set("intent_ranking", ranking, add_to_output=True)
 
 

@@ -35,7 +35,14 @@ from typing import Any
 import yaml
 
 from certbot.clinc import EVALUATION_FILE, OVERLAPPING_INTENTS, evaluation_queries, load
-from certbot.real_questions import REAL_QUESTIONS_DIR, SETS, load_set, print_set, set_report
+from certbot.real_questions import (
+    HANDOFF_INTENTS,
+    REAL_QUESTIONS_DIR,
+    SETS,
+    load_set,
+    print_set,
+    set_report,
+)
 
 HELD_OUT_FILE = Path("tests/nlu/test_nlu.yml")
 STORIES_DIR = Path("tests/stories")
@@ -46,8 +53,6 @@ MAX_OFF_TOPIC_ANSWERED = 0.01
 # Wrong curated answers to the real-question test half: the shipped model gives 9.8%; the
 # margin covers training noise (wrong answers vary by ~6 points between seeds).
 MAX_REAL_WRONG_ANSWERS = 0.15
-# Outcomes that give a visitor certification content (an answer or the hand-over offer).
-DOMAIN_INTENTS = ("ask_quote", "request_human")
 
 
 def outcome(parse: dict[str, Any]) -> str:
@@ -64,8 +69,8 @@ def outcome(parse: dict[str, Any]) -> str:
 
 
 def gives_domain_answer(label: str) -> bool:
-    """True when the outcome answers with certification content."""
-    return label.startswith("faq/") or label in DOMAIN_INTENTS
+    """True when the outcome answers with certification content (an answer or a person)."""
+    return label.startswith("faq/") or label in HANDOFF_INTENTS
 
 
 def load_held_out(path: Path = HELD_OUT_FILE) -> list[tuple[str, str]]:

@@ -22,7 +22,8 @@ import yaml
 
 REAL_QUESTIONS_DIR = Path("tests/nlu/real_questions")
 SETS = ("dev", "test")
-HANDOFF_INTENTS = ("ask_quote", "request_human")
+# Outcomes that offer a person (certbot.second_opinion predicts `needs_person`).
+HANDOFF_INTENTS = ("ask_quote", "request_human", "needs_person")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.training_data.message import Message
 
-from certbot.components import ConfiguredComponent, predict_fallback
+from certbot.components import ConfiguredComponent, predict_intent
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -42,5 +42,5 @@ class ResponseSelectorFallback(ConfiguredComponent, IntentClassifier):
             selector = (message.get("response_selector") or {}).get(self.retrieval_intent, {})
             confidence = selector.get("response", {}).get("confidence", 1.0)
             if confidence < self.threshold:
-                predict_fallback(message, confidence)
+                predict_intent(message, confidence)
         return messages

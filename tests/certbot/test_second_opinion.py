@@ -14,7 +14,11 @@ EXAMPLES = {
                      "is it allowed to print the iso logo on products"],
     "ask_quote": ["how much does certification cost", "what is the price of an audit",
                   "can you give us a quote"],
+    "request_human": ["i want to talk to a person", "can someone from your team call me"],
     "greet": ["hello", "hi there", "good morning"],
+    "out_of_scope": ["what's the weather tomorrow", "book a table for two tonight",
+                     "play some jazz music", "how do i bake sourdough bread",
+                     "set an alarm for 7 am", "who won the football match"],
 }  # fmt: skip
 
 
@@ -40,6 +44,17 @@ def trained(tmp_path_factory):
     return SecondOpinion.load(config, storage, resource, context)
 
 
+def predicted(text: str, intent: str, ranking: tuple[str, ...] = ()) -> Message:
+    names = ranking or (intent,)
+    return Message(
+        data={
+            "text": text,
+            "intent": {"name": intent, "confidence": 0.9},
+            "intent_ranking": [{"name": name, "confidence": 0.9} for name in names],
+        }
+    )
+
+
 def answered(text: str, answer: str) -> Message:
     return Message(
         data={
@@ -52,7 +67,10 @@ def answered(text: str, answer: str) -> Message:
 
 
 def test_a_stored_regression_is_loaded_back(trained):
-    assert trained.likeliest(["are companies legally obliged to get iso"]) == [["faq/mandatory"]]
+    [row] = trained.probabilities(["are companies legally obliged to get iso"])
+    labels = list(trained._weights["labels"])
+    assert labels[row.argmax()] == "faq/mandatory"
+    assert row.sum() == pytest.approx(1.0)
 
 
 def test_an_answer_the_encoder_agrees_with_is_kept(trained):
@@ -65,13 +83,71 @@ def test_an_answer_the_encoder_disagrees_with_becomes_did_you_mean(trained):
     [result] = trained.process([answered(text, "faq/mandatory")])
     assert result.get("intent") == {"name": "nlu_fallback", "confidence": 0.97}
     assert [i["name"] for i in result.get("intent_ranking")] == ["nlu_fallback", "faq"]
-    assert result.get("second_opinion") == {
-        "answer": "faq/mandatory",
-        "likeliest": ["faq/iso_logo"],
-    }
+    opinion = result.get("second_opinion")
+    assert opinion["answer"] == "faq/mandatory"
+    assert opinion["likeliest"] == ["faq/iso_logo"]
+    assert opinion["domain"] >= 0.7
+
+
+def test_a_declined_certification_question_is_offered_a_person(trained):
+    [result] = trained.process([predicted("what does an iso audit cost", "out_of_scope")])
+    assert result.get("intent")["name"] == "needs_person"
+    assert result.get("second_opinion")["answer"] == "out_of_scope"
+
+
+def test_a_fallback_whose_likeliest_intent_is_off_topic_counts_as_declined(trained):
+    ranking = ("nlu_fallback", "out_of_scope", "ask_quote")
+    [result] = trained.process([predicted("quote for an iso audit", "nlu_fallback", ranking)])
+    assert result.get("intent")["name"] == "needs_person"
+
+
+def test_a_hand_over_of_an_off_topic_message_becomes_a_decline(trained):
+    [result] = trained.process([predicted("what is the weather tomorrow", "ask_quote")])
+    assert result.get("intent")["name"] == "out_of_scope"
+    assert [i["name"] for i in result.get("intent_ranking")][:2] == ["out_of_scope", "ask_quote"]
+    assert result.get("second_opinion")["domain"] < 0.2
+
+
+def test_an_off_topic_decline_is_untouched(trained):
+    [result] = trained.process([predicted("book me a table for dinner", "out_of_scope")])
+    assert result.get("intent") == {"name": "out_of_scope", "confidence": 0.9}
+    assert result.get("second_opinion") is None
+
+
+def test_a_quote_question_the_encoder_agrees_with_is_untouched(trained):
+    [result] = trained.process([predicted("how much is an iso audit", "ask_quote")])
+    assert result.get("intent") == {"name": "ask_quote", "confidence": 0.9}
 
 
 def test_messages_without_an_faq_answer_are_untouched(trained):
     greeting = Message(data={"text": "hello", "intent": {"name": "greet", "confidence": 0.2}})
     [result] = trained.process([greeting])
     assert result.get("intent") == {"name": "greet", "confidence": 0.2}
+
+
+def test_did_you_mean_without_a_likely_answer_offers_a_person(trained):
+    ranking = ("nlu_fallback", "ask_quote", "faq")
+    [result] = trained.process([predicted("what would an audit cost us", "nlu_fallback", ranking)])
+    assert result.get("intent")["name"] == "needs_person"
+    assert result.get("second_opinion")["answer"] == "nlu_fallback"
+
+
+def test_a_word_or_two_keep_did_you_mean(trained):
+    ranking = ("nlu_fallback", "ask_quote", "faq")
+    [result] = trained.process([predicted("audit price", "nlu_fallback", ranking)])
+    assert result.get("intent")["name"] == "nlu_fallback"
+    config = {**trained.config, "min_words": 1}
+    relaxed = SecondOpinion(config, trained._model_storage, trained._resource, trained._weights)
+    [result] = relaxed.process([predicted("audit price", "nlu_fallback", ranking)])
+    assert result.get("intent")["name"] == "needs_person"
+
+
+def test_did_you_mean_of_small_talk_becomes_a_decline(trained):
+    ranking = ("nlu_fallback", "greet")
+    [result] = trained.process([predicted("play some music", "nlu_fallback", ranking)])
+    assert result.get("intent")["name"] == "out_of_scope"
+
+
+def test_a_request_for_a_person_is_never_declined(trained):
+    [result] = trained.process([predicted("what is the weather tomorrow", "request_human")])
+    assert result.get("intent") == {"name": "request_human", "confidence": 0.9}
