@@ -49,10 +49,14 @@ STORIES_DIR = Path("tests/stories")
 # Below the shipped model's held-out figure (93.7% on 191 examples) by the training noise of
 # a retraining: a finetune scored 1.05 points below its live model (docs/retraining.md).
 MIN_ACCURACY = 0.92
-MAX_OFF_TOPIC_ANSWERED = 0.01
+# CLINC150 queries given a certification answer or a person: the shipped model gives 0.13%.
+MAX_OFF_TOPIC_ANSWERED = 0.005
 # Wrong curated answers to the real-question test half: the shipped model gives 9.8%; the
 # margin covers training noise (wrong answers vary by ~6 points between seeds).
 MAX_REAL_WRONG_ANSWERS = 0.15
+# Of the test half, the share of each kind treated right, at least (shipped: answerable
+# 69.8%, handoff 61.9%); about five questions of margin each.
+MIN_REAL_RIGHT = {"answerable": 0.6, "handoff": 0.5}
 
 
 def outcome(parse: dict[str, Any]) -> str:
@@ -213,7 +217,7 @@ def gate_failures(report: dict[str, Any]) -> list[str]:
     if report["clinc150"]["certification_answer_rate"] > MAX_OFF_TOPIC_ANSWERED:
         failures.append(
             f"too many off-topic queries get a certification answer "
-            f"(gate {MAX_OFF_TOPIC_ANSWERED:.0%})"
+            f"(gate {MAX_OFF_TOPIC_ANSWERED:.1%})"
         )
     real = (report.get("real_questions") or {}).get("test")
     if real and real["questions"] and real["wrong_answer_rate"] > MAX_REAL_WRONG_ANSWERS:
@@ -221,6 +225,13 @@ def gate_failures(report: dict[str, Any]) -> list[str]:
             f"too many wrong answers to the real questions' test half "
             f"(gate {MAX_REAL_WRONG_ANSWERS:.0%})"
         )
+    for kind, least in MIN_REAL_RIGHT.items():
+        right = ((real or {}).get("right") or {}).get(kind)
+        if right is not None and right < least:
+            failures.append(
+                f"too few {kind} questions of the real questions' test half treated right "
+                f"(gate {least:.0%})"
+            )
     stories = report.get("stories")
     if stories and stories["failed"]:
         failures.append(f"{stories['failed']} of {stories['stories']} test stories fail")
@@ -277,13 +288,15 @@ def print_summary(report: dict[str, Any]) -> None:
         print(f"  {name:26} {n:5}  ({n / clinc['queries']:.2%})")
     print(
         f"certification answers: {clinc['certification_answer_rate']:.2%} "
-        f"(gate <= {MAX_OFF_TOPIC_ANSWERED:.0%})"
+        f"(gate <= {MAX_OFF_TOPIC_ANSWERED:.1%})"
     )
     for name, real in (report.get("real_questions") or {}).items():
         if real["questions"]:
             print_set(name, real)
     if (report.get("real_questions") or {}).get("test"):
         print(f"(gate on the test half's wrong answers: <= {MAX_REAL_WRONG_ANSWERS:.0%})")
+        gates = ", ".join(f"{kind} >= {least:.0%}" for kind, least in MIN_REAL_RIGHT.items())
+        print(f"(gate on the test half treated right: {gates})")
     if report.get("stories"):
         stories = report["stories"]
         print(f"\ntest stories: {stories['stories'] - stories['failed']}/{stories['stories']} pass")

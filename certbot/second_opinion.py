@@ -9,10 +9,10 @@ the same examples (certbot/sentence_encoder.py), labelled with their full intent
 - an FAQ answer not among the regression's `agree_within` likeliest labels becomes
   `nlu_fallback` ("did you mean", the encoder's likeliest answers first);
 - a message about to be declined, or a question of `min_words` or more about to get "did
-  you mean" with no answer the regression finds likely (below `answer_below`; a word or
-  two such as "certification" keep their suggestions), becomes `needs_person` (the offer
-  of a person) when the regression puts at least `domain_above` of its weight on
-  certification (the FAQ answers and `domain_intents`): a question the bot has no answer for;
+  you mean" with no answer the regression finds likely (below `answer_below`; a few words
+  such as "question about certificates" keep their suggestions), becomes `needs_person`
+  (the offer of a person) when the regression puts at least `domain_above` of its weight
+  on certification (the FAQ answers and `domain_intents`): a question without an answer;
 - "did you mean" or a hand-over to a person becomes `out_of_scope` (the polite decline)
   when the regression puts less than `domain_below` on certification; a request for a
   person (`never_declined`) is always honoured, since "is there a number I can ring?"
@@ -63,7 +63,7 @@ class SecondOpinion(GraphComponent, IntentClassifier):
             "never_declined": ["request_human"],
             "agree_within": 2,
             "answer_below": 0.4,
-            "min_words": 3,
+            "min_words": 4,
             "domain_above": 0.7,
             "domain_below": 0.2,
             "regularisation": 10.0,

@@ -13,7 +13,9 @@ from typing import Any
 from console import coerce
 
 FALLBACK_INTENT = "nlu_fallback"
-FALLBACK_ACTIONS = {"action_did_you_mean", "action_default_fallback"}
+# Replies of a bot without an answer: "did you mean", the default, the offer of a person
+# for a certification question it has no curated answer for.
+FALLBACK_ACTIONS = {"action_did_you_mean", "action_default_fallback", "utter_needs_person"}
 DECLINE_ACTION = "utter_out_of_scope"
 CONTACT_SLOT = "contact_request"
 RUNNER_UPS = 3

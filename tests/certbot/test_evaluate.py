@@ -1,8 +1,10 @@
 import pytest
 
 from certbot.evaluate import (
+    MAX_OFF_TOPIC_ANSWERED,
     MAX_REAL_WRONG_ANSWERS,
     MIN_ACCURACY,
+    MIN_REAL_RIGHT,
     gate_failures,
     gives_domain_answer,
     outcome,
@@ -68,8 +70,8 @@ def test_side_by_side_gives_both_figures_and_deltas_per_intent():
 
 
 def test_gate_failures_name_each_failed_gate():
-    assert gate_failures(report(MIN_ACCURACY, 0.01, {}, 0)) == []
-    failures = gate_failures(report(MIN_ACCURACY - 0.01, 0.011, {}, 2))
+    assert gate_failures(report(MIN_ACCURACY, MAX_OFF_TOPIC_ANSWERED, {}, 0)) == []
+    failures = gate_failures(report(MIN_ACCURACY - 0.01, MAX_OFF_TOPIC_ANSWERED + 0.001, {}, 2))
     assert [f.split(" ")[0] for f in failures] == ["held-out", "too", "2"]
 
 
@@ -79,3 +81,14 @@ def test_wrong_answers_to_real_questions_are_gated(rate, fails):
     gated["real_questions"] = {"test": {"questions": 132, "wrong_answer_rate": rate}}
     assert bool(gate_failures(gated)) == fails
     assert gate_failures(report(MIN_ACCURACY, 0.0, {}, 0)) == []
+
+
+@pytest.mark.parametrize("kind", sorted(MIN_REAL_RIGHT))
+def test_real_questions_treated_right_are_gated_per_kind(kind):
+    gated = report(MIN_ACCURACY, 0.0, {}, 0)
+    right = {**MIN_REAL_RIGHT}
+    gated["real_questions"] = {"test": {"questions": 132, "wrong_answer_rate": 0.0, "right": right}}
+    assert gate_failures(gated) == []
+    right[kind] -= 0.01
+    [failure] = gate_failures(gated)
+    assert kind in failure
