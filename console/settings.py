@@ -35,7 +35,7 @@ class Settings:
     finetune: bool = True
     max_accuracy_drop: float = 0.02
     max_f1_drop: float = 0.1
-    max_off_topic_rise: float = 0.005
+    max_off_topic_rise: float = 0.002
     trusted_proxies: tuple[str, ...] = ()
     login_delay: float = 1.0
     login_max_delay: float = 60.0

@@ -14,7 +14,7 @@ class Tolerances:
 
     max_accuracy_drop: float = 0.02
     max_f1_drop: float = 0.1
-    max_off_topic_rise: float = 0.005
+    max_off_topic_rise: float = 0.002
 
 
 # An intent's F1 may always drop by what one and a half held-out examples of it can cost, so
