@@ -60,7 +60,7 @@ scale: setup $(MODEL) ## N bots on PostgreSQL + Redis, nginx if installed: make 
 console: setup ## serve only the staff console (port 5006)
 	CONSOLE_PORT=$(CONSOLE_PORT) $(BIN)/python -m console
 
-user: setup ## create a staff account: make user NAME=alice ROLE=admin|reviewer|viewer (asks the password)
+user: setup ## create a staff account: make user NAME=alice ROLE=admin|reviewer|viewer (asks the password; piped: one line of stdin)
 	@test -n "$(NAME)" || { echo "usage: make user NAME=alice [ROLE=admin|reviewer|viewer]" >&2; exit 2; }
 	$(BIN)/python -m console.users add "$(NAME)" --role "$(ROLE)"
 

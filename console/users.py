@@ -17,8 +17,11 @@ PROMPT = "Password (12+ characters, hard to guess: a few uncommon words): "
 
 
 def read_password(from_stdin: bool, username: str) -> str:
-    """The new password for `username`: one line of stdin, or typed twice without echo."""
-    if from_stdin:
+    """The new password for `username`: typed twice at a terminal, else one line of stdin.
+
+    Stdin is read with `--password-stdin` or when it is not a terminal (a script, CI).
+    """
+    if from_stdin or not sys.stdin.isatty():
         return check_password(sys.stdin.readline().rstrip("\r\n"), username)
     password = check_password(getpass.getpass(PROMPT), username)
     if getpass.getpass("Again: ") != password:

@@ -30,8 +30,13 @@ WEAK = [
 ]
 
 
-def users_cli(db_url: str, *args: str, password: str | None = None) -> subprocess.CompletedProcess:
-    """Run `python -m console.users ...` as staff do, the password on stdin if given."""
+def users_cli(
+    db_url: str, *args: str, password: str | None = None, flag: bool = True
+) -> subprocess.CompletedProcess:
+    """Run `python -m console.users ...` as staff do, the password on stdin if given.
+
+    `--password-stdin` is passed unless `flag` is false (stdin is a pipe either way).
+    """
     env = {
         **os.environ,
         "CONSOLE_DB_URL": db_url,
@@ -40,7 +45,7 @@ def users_cli(db_url: str, *args: str, password: str | None = None) -> subproces
     }
     return subprocess.run(
         [sys.executable, "-m", "console.users", *args]
-        + (["--password-stdin"] if password is not None else []),
+        + (["--password-stdin"] if password is not None and flag else []),
         input=(password or "") + "\n",
         text=True,
         env=env,
@@ -100,3 +105,14 @@ def test_accounts_functions_refuse_weak_passwords(tmp_path: Path):
             with pytest.raises(AccountError, match="too easy to guess"):
                 set_password(session, "dana", password)
         set_password(session, "dana", "walrus lantern origami 93")
+
+
+def test_without_a_terminal_the_password_is_read_from_stdin(console):
+    db_url = console.settings.db_url
+    result = users_cli(db_url, "add", "fern", "--role", "viewer", password=STRONG, flag=False)
+    assert result.returncode == 0, result.stderr
+    assert "termios" not in result.stderr
+    assert login(requests.Session(), console.url, "fern", STRONG).status_code == 303
+    empty = users_cli(db_url, "add", "gail", "--role", "viewer", password="", flag=False)
+    assert empty.returncode == 1 and empty.stderr.startswith("error: "), empty.stderr
+    assert "gail" not in users_cli(db_url, "list").stdout
