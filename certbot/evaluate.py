@@ -46,17 +46,19 @@ from certbot.real_questions import (
 
 HELD_OUT_FILE = Path("tests/nlu/test_nlu.yml")
 STORIES_DIR = Path("tests/stories")
-# Below the shipped model's held-out figure (93.7% on 191 examples) by the training noise of
-# a retraining: a finetune scored 1.05 points below its live model (docs/retraining.md).
-MIN_ACCURACY = 0.92
-# CLINC150 queries given a certification answer or a person: the shipped model gives 0.13%.
+# Below the shipped model's held-out figure (92.1% on 191 examples) by the training noise of
+# a retraining (1.1 to 2.6 points, docs/retraining.md). It was 92% until issue 12's
+# `needs_person` examples traded three held-out answers for the real questions' handoffs
+# (docs/nlu.md).
+MIN_ACCURACY = 0.90
+# CLINC150 queries given a certification answer or a person: the shipped model gives 0.16%.
 MAX_OFF_TOPIC_ANSWERED = 0.005
-# Wrong curated answers to the real-question test half: the shipped model gives 9.8%; the
+# Wrong curated answers to the real-question test half: the shipped model gives 9.5%; the
 # margin covers training noise (wrong answers vary by ~6 points between seeds).
 MAX_REAL_WRONG_ANSWERS = 0.15
 # Of the test half, the share of each kind treated right, at least (shipped: answerable
-# 69.8%, handoff 61.9%); about five questions of margin each.
-MIN_REAL_RIGHT = {"answerable": 0.6, "handoff": 0.5}
+# 76.5% of 136, handoff 77.3% of 66); a margin of 16 and 8 questions for training noise.
+MIN_REAL_RIGHT = {"answerable": 0.65, "handoff": 0.65}
 
 
 def outcome(parse: dict[str, Any]) -> str:

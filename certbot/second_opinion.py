@@ -11,8 +11,9 @@ the same examples (certbot/sentence_encoder.py), labelled with their full intent
 - a message about to be declined, or a question of `min_words` or more about to get "did
   you mean" with no answer the regression finds likely (below `answer_below`; a few words
   such as "question about certificates" keep their suggestions), becomes `needs_person`
-  (the offer of a person) when the regression puts at least `domain_above` of its weight
-  on certification (the FAQ answers and `domain_intents`): a question without an answer;
+  (the offer of a person, also an intent with examples of its own) when the regression
+  puts at least `domain_above` of its weight on certification (the FAQ answers and
+  `domain_intents`): a question without an answer;
 - "did you mean" or a hand-over to a person becomes `out_of_scope` (the polite decline)
   when the regression puts less than `domain_below` on certification; a request for a
   person (`never_declined`) is always honoured, since "is there a number I can ring?"
