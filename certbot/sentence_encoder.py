@@ -23,8 +23,6 @@ logger = logging.getLogger(__name__)
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 MAX_TOKENS = 128
 BATCH = 64
-# Inputs are padded to one of these lengths, so the graph is traced a few times only.
-BUCKETS = (16, 32, 64, MAX_TOKENS)
 
 
 class EncoderUnavailable(RuntimeError):
@@ -49,11 +47,6 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def bucket(length: int) -> int:
-    """The padded length for a batch whose longest input has `length` tokens."""
-    return next((size for size in BUCKETS if length <= size), MAX_TOKENS)
 
 
 class SentenceEncoder:
@@ -91,13 +84,12 @@ class SentenceEncoder:
         vectors = []
         for start in range(0, len(texts), BATCH):
             batch = texts[start : start + BATCH]
-            tokens = self._tokenizer(batch, truncation=True, max_length=MAX_TOKENS)
-            length = bucket(max(len(ids) for ids in tokens["input_ids"]))
-            ids = np.zeros((len(batch), length), dtype=np.int32)
-            mask = np.zeros((len(batch), length), dtype=np.int32)
-            for row, piece in enumerate(tokens["input_ids"]):
-                ids[row, : len(piece)] = piece
-                mask[row, : len(piece)] = 1
+            # Padded to the batch's longest text only: the signature takes any length.
+            tokens = self._tokenizer(
+                batch, truncation=True, max_length=MAX_TOKENS, padding=True, return_tensors="np"
+            )
+            ids = tokens["input_ids"].astype(np.int32)
+            mask = tokens["attention_mask"].astype(np.int32)
             vectors.append(self._pooled(ids, mask).numpy())
         return np.concatenate(vectors) if vectors else np.zeros((0, 384), dtype=np.float32)
 

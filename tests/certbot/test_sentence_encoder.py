@@ -5,7 +5,6 @@ from certbot.sentence_encoder import (
     MAX_TOKENS,
     EncoderUnavailable,
     SentenceEncoder,
-    bucket,
     file_sha256,
     model_dir,
     shared_encoder,
@@ -27,11 +26,6 @@ def test_other_weights_are_refused_before_loading(tmp_path):
 def test_missing_weights_are_refused(tmp_path):
     with pytest.raises(EncoderUnavailable, match="no encoder weights"):
         SentenceEncoder(tmp_path)
-
-
-@pytest.mark.parametrize(("length", "padded"), [(3, 16), (16, 16), (17, 32), (100, 128)])
-def test_batches_are_padded_to_a_few_lengths(length, padded):
-    assert bucket(length) == padded
 
 
 def test_vectors_are_unit_length_and_meaningful():
