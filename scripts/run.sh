@@ -4,6 +4,8 @@
 # protocol, docs/retraining.md), so the console starts first; it registers
 # models/certbot.tar.gz (`make train`) as live when it is newer than every registered model.
 # With "shell" as second argument, chat in the terminal (`rasa shell`) with MODEL instead.
+# Each server writes to its own log in var/log/ (rotated at 10 MB); one that dies is named
+# and restarted (scripts/supervise.sh).
 set -euo pipefail
 model=${1:?usage: scripts/run.sh MODEL [shell]}
 mode=${2:-server}
@@ -18,10 +20,11 @@ if [ "$actions_port" != 5055 ]; then
   endpoints=var/endpoints.actions.yml
 fi
 
+LOGS="var/log/*.log"
 source "$(dirname "$0")/supervise.sh"
 
-SANIC_HOST=127.0.0.1 .venv/bin/python -m rasa_sdk --port "$actions_port" --actions actions &
-pids+=($!)
+keep "action server" var/log/actions.log \
+  env SANIC_HOST=127.0.0.1 .venv/bin/python -m rasa_sdk --port "$actions_port" --actions actions
 wait_for "http://localhost:$actions_port/health"
 
 if [ "$mode" = shell ]; then
@@ -33,16 +36,16 @@ fi
 MODEL_PULL_TOKEN=${MODEL_PULL_TOKEN:-$(.venv/bin/python -c \
   'from console.settings import MODEL_TOKEN_FILE as f; from certbot.secret_files import persistent_secret as s; print(s(f))')}
 export MODEL_PULL_TOKEN
-CONSOLE_PORT=$console_port ENDPOINTS=$endpoints .venv/bin/python -m console &
-pids+=($!)
+keep "staff console" var/log/console.log \
+  env CONSOLE_PORT="$console_port" ENDPOINTS="$endpoints" .venv/bin/python -m console
 wait_for "http://localhost:$console_port/health"
 
 # The bot's endpoints: the chosen ones plus the model server (Rasa expands the token).
 { cat "$endpoints"; printf '\nmodels:\n  url: "http://localhost:%s/api/models/live"\n' "$console_port"
   printf '  token: ${MODEL_PULL_TOKEN}\n  wait_time_between_pulls: 10\n'; } > var/endpoints.run.yml
-.venv/bin/rasa run --port "$bot_port" --endpoints var/endpoints.run.yml \
-  --credentials credentials.yml &
-pids+=($!)
+keep bot var/log/bot.log .venv/bin/rasa run --port "$bot_port" \
+  --endpoints var/endpoints.run.yml --credentials credentials.yml
+watch_logs
 wait_for "http://localhost:$bot_port/"
 
 cat <<MSG
@@ -55,7 +58,8 @@ Or ask the bot over REST:
   curl -s -X POST http://localhost:$bot_port/webhooks/rest/webhook \\
        -H 'Content-Type: application/json' \\
        -d '{"sender": "me", "message": "Who issues ISO 9001 certificates?"}'
-Conversations are kept in var/conversations.db. Press Ctrl-C to stop.
+Conversations are kept in var/conversations.db; logs in var/log/ (bot, actions, console).
+A server that stops is restarted and named here. Press Ctrl-C to stop.
 
 MSG
 wait -n "${pids[@]}"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start N bot instances on the production endpoints profile (PostgreSQL tracker store, Redis
 # lock store), one action server, the staff console and, if nginx is installed, a
-# round-robin load balancer in front of them. Ctrl-C stops them all. See docs/deploy.md.
+# round-robin load balancer in front of them. Ctrl-C stops them all; a server that dies is
+# named and restarted (scripts/supervise.sh). See docs/deploy.md.
 #
 #   scripts/scale.sh N [MODEL]        (make scale N=2)
 #
@@ -58,12 +59,12 @@ fi
 LOGS="$state/*.log"
 source "$(dirname "$0")/supervise.sh"
 
-.venv/bin/python -m rasa_sdk --port "$actions_port" --actions actions > "$state/actions.log" 2>&1 &
-pids+=($!)
+keep "action server" "$state/actions.log" \
+  .venv/bin/python -m rasa_sdk --port "$actions_port" --actions actions
 # Staff reach the console through nginx on this machine: trust its X-Forwarded-For.
-CONSOLE_TRUSTED_PROXIES=${CONSOLE_TRUSTED_PROXIES:-127.0.0.1} CONSOLE_PORT=$console_port \
-  ENDPOINTS=$endpoints .venv/bin/python -m console > "$state/console.log" 2>&1 &
-pids+=($!)
+keep "staff console" "$state/console.log" \
+  env CONSOLE_TRUSTED_PROXIES="${CONSOLE_TRUSTED_PROXIES:-127.0.0.1}" \
+  CONSOLE_PORT="$console_port" ENDPOINTS="$endpoints" .venv/bin/python -m console
 
 servers=""
 ports=()
@@ -71,10 +72,11 @@ for i in $(seq 0 $((count - 1))); do
   port=$((bot_port_base + i))
   ports+=("$port")
   servers+="    server 127.0.0.1:$port max_fails=3 fail_timeout=10s;"$'\n'
-  .venv/bin/rasa run "${model_args[@]}" --interface 127.0.0.1 --port "$port" \
-    --endpoints "$endpoints" --credentials credentials.yml > "$state/bot-$port.log" 2>&1 &
-  pids+=($!)
+  keep "bot on port $port" "$state/bot-$port.log" \
+    .venv/bin/rasa run "${model_args[@]}" --interface 127.0.0.1 --port "$port" \
+    --endpoints "$endpoints" --credentials credentials.yml
 done
+watch_logs
 wait_for "http://127.0.0.1:$actions_port/health"
 wait_for "http://127.0.0.1:$console_port/health"
 for port in "${ports[@]}"; do wait_for "http://127.0.0.1:$port/"; done
