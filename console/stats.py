@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from typing import Any
 
+from console.inbox import answered, doubts
 from console.summary import Conversation
 
 DAYS = 30
@@ -23,6 +24,7 @@ def dashboard(conversations: Iterable[Conversation], today: date) -> dict[str, A
         "questions": len(questions),
         "per_day": per_day(conversations, today),
         "outcomes": outcomes(questions),
+        "answered_then_doubted": doubted_answers(conversations, len(questions)),
         "top_intents": Counter(m.intent or "?" for m in questions).most_common(TOP_INTENTS),
         "confidence": histogram(m.confidence for m in questions if m.confidence is not None),
     }
@@ -44,6 +46,19 @@ def outcomes(questions: list) -> list[tuple[str, int, float]]:
     return [
         (name, counts[name], counts[name] / total) for name in ("answered", "declined", "fell back")
     ]
+
+
+def doubted_answers(conversations: list[Conversation], questions: int) -> tuple[int, float]:
+    """(count, share of all questions) of answers likely wrong although the bot was sure.
+
+    The visitor then rephrased the question, contested the answer, asked for a person or
+    rated it down.
+    """
+    count = 0
+    for conversation in conversations:
+        doubted = set(doubts(conversation)) | set(conversation.negative_for)
+        count += sum(1 for m in conversation.questions if answered(m) and m.index in doubted)
+    return count, count / max(questions, 1)
 
 
 def histogram(scores: Iterable[float]) -> list[tuple[str, int]]:
