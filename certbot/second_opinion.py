@@ -4,7 +4,7 @@ DIET and the ResponseSelector know only the words of the training examples, so a
 visitor's phrasing often gets the nearest answer with full confidence, and a wrong one
 (docs/nlu.md). This component trains a logistic regression over the sentence vectors of
 the same examples (certbot/sentence_encoder.py), labelled with their full intent
-("faq/mandatory", "ask_quote", ...), and judges three kinds of message:
+("faq/mandatory", "ask_quote", ...), and judges four kinds of message:
 
 - an FAQ answer not among the regression's `agree_within` likeliest labels becomes
   `nlu_fallback` ("did you mean", the encoder's likeliest answers first);
@@ -14,6 +14,8 @@ the same examples (certbot/sentence_encoder.py), labelled with their full intent
   (the offer of a person, also an intent with examples of its own) when the regression
   puts at least `domain_above` of its weight on certification (the FAQ answers and
   `domain_intents`): a question without an answer;
+- an FAQ answer kept although the regression's likeliest label is another one carries the
+  opinion too (the reply is unchanged; the staff console lists it for review);
 - "did you mean" or a hand-over to a person becomes `out_of_scope` (the polite decline)
   when the regression puts less than `domain_below` on certification; a request for a
   person (`never_declined`) is always honoured, since "is there a number I can ring?"
@@ -185,8 +187,10 @@ class SecondOpinion(GraphComponent, IntentClassifier):
             )
         ):
             predict_intent(message, domain, NEEDS_PERSON)
-        elif said == intent.get("name"):
+        elif said == intent.get("name") and (not answer or likeliest[0] == answer):
             return
+        # Changed, or an answer kept (among the likeliest) that the encoder would not have
+        # given first: noted, the console's inbox lists the latter for review.
         opinion = {"answer": was, "likeliest": likeliest, "domain": round(domain, 3)}
         message.set(OPINION_KEY, opinion, add_to_output=True)
 

@@ -2,9 +2,10 @@
 
 A message is doubtful when the bot fell back, declined or was unsure, when it was rated
 down, and when an answer given with confidence was probably wrong: a wrong curated answer
-looks like a right one in the bot's own figures, but what the visitor does right after it
-tells (they rephrase or repeat the question, say it is not what they asked, or ask for a
-person). A small fixed sample of the other answers comes too, marked as a spot check.
+looks like a right one in the bot's own figures, but the sentence encoder may have
+preferred another answer, and what the visitor does right after it tells (they rephrase or
+repeat the question, say it is not what they asked, or ask for a person). A small fixed
+sample of the other answers comes too, marked as a spot check.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ REPHRASED = "rephrased after the answer"
 NOT_WHAT_I_ASKED = "said it was not what they asked"
 PERSON_AFTER = "asked for a person after the answer"
 SPOT_CHECK = "spot check (a sample of answers)"
+ENCODER_PREFERRED = "the sentence encoder preferred another answer"
 # One answer in SAMPLE_ONE_IN with no other reason is sampled (the same ones on every view).
 SAMPLE_ONE_IN = 50
 # Two questions are one rephrased when this share of their words (of the longer) is shared.
@@ -133,6 +135,8 @@ def reasons_for(message: VisitorMessage, rated_down: bool) -> tuple[str, ...]:
         reasons.append("declined")
     if rated_down:
         reasons.append("thumbs down")
+    if message.encoder_preferred:
+        reasons.append(ENCODER_PREFERRED)
     return tuple(reasons)
 
 

@@ -40,6 +40,9 @@ class VisitorMessage:
     declined: bool = False
     rating: str | None = None
     feedback_for: str | None = None
+    # The sentence encoder's likeliest answer where the bot gave another one it kept
+    # (certbot/second_opinion.py): a sign of a confident mistake.
+    encoder_preferred: str | None = None
     kind: str = "visitor"
 
     @property
@@ -153,6 +156,10 @@ def visitor_message(index: int, event: dict[str, Any], in_form: bool) -> Visitor
         if (entity := coerce.text(found.get("entity"))) and found.get("value") is not None
     ]
     rating = (dict(entities).get("rating") or None) if predicted == "feedback" else None
+    opinion = coerce.mapping(parse.get("second_opinion"))
+    likeliest = [coerce.name(label) for label in coerce.items(opinion.get("likeliest"))]
+    preferred = likeliest[0] if likeliest else None
+    kept = name != FALLBACK_INTENT and coerce.name(opinion.get("answer")) == name
     feedback_for = coerce.mapping(event.get("metadata")).get("feedback_for")
     return VisitorMessage(
         index=index,
@@ -167,6 +174,7 @@ def visitor_message(index: int, event: dict[str, Any], in_form: bool) -> Visitor
         fell_back=name == FALLBACK_INTENT,
         rating=rating,
         feedback_for=coerce.name(feedback_for) if rating else None,
+        encoder_preferred=preferred if kept and preferred != name else None,
     )
 
 

@@ -151,3 +151,16 @@ def test_did_you_mean_of_small_talk_becomes_a_decline(trained):
 def test_a_request_for_a_person_is_never_declined(trained):
     [result] = trained.process([predicted("what is the weather tomorrow", "request_human")])
     assert result.get("intent") == {"name": "request_human", "confidence": 0.9}
+
+
+def test_an_answer_kept_as_the_encoder_s_second_choice_carries_its_opinion(trained):
+    config = {**trained.config, "agree_within": 2}
+    lenient = SecondOpinion(config, trained._model_storage, trained._resource, trained._weights)
+    text = "is printing the iso mark on our box ok"
+    [result] = lenient.process([answered(text, "faq/mandatory")])
+    assert result.get("intent")["name"] == "faq"
+    opinion = result.get("second_opinion")
+    assert opinion["answer"] == "faq/mandatory"
+    assert opinion["likeliest"] == ["faq/iso_logo", "faq/mandatory"]
+    [agreed] = lenient.process([answered("must every company be iso certified", "faq/mandatory")])
+    assert agreed.get("second_opinion") is None

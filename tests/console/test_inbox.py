@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from console.inbox import (
+    ENCODER_PREFERRED,
     NOT_WHAT_I_ASKED,
     PERSON_AFTER,
     REPHRASED,
@@ -22,13 +23,17 @@ from console.stats import dashboard
 from console.summary import summarise
 
 
-def turn(text: str, intent: str, action: str, confidence: float = 0.99) -> list[dict]:
-    """A visitor message with its parse and the action that answered it."""
+def turn(
+    text: str, intent: str, action: str, confidence: float = 0.99, opinion: dict | None = None
+) -> list[dict]:
+    """A visitor message with its parse (and second opinion) and the action answering it."""
     name, _, answer = intent.partition("/")
     parsed = {"name": name, "confidence": confidence}
     if answer:
         parsed["full_retrieval_intent_name"] = intent
     parse = {"intent": parsed, "intent_ranking": [parsed]}
+    if opinion:
+        parse["second_opinion"] = opinion
     return [
         {"event": "user", "timestamp": 1.0, "text": text, "parse_data": parse},
         {"event": "action", "timestamp": 1.1, "name": action},
@@ -99,3 +104,15 @@ def test_the_dashboard_counts_answers_then_doubted_next_to_answered():
     thanked = summarise("c2", ANSWER + turn("thanks", "thank", "utter_thank"))
     data = dashboard([rephrased, thanked], today=date(1970, 1, 2))
     assert data["answered_then_doubted"] == (1, 0.25)
+
+
+def test_an_answer_the_sentence_encoder_ranked_second_is_listed():
+    opinion = {"answer": "faq/who_certifies", "likeliest": ["ask_quote", "faq/who_certifies"]}
+    doubted = turn("Who can get ISO 22000?", "faq/who_certifies", "utter_faq", opinion=opinion)
+    [item] = inbox_items([summarise("c1", doubted)], set())
+    assert item.reasons == (ENCODER_PREFERRED,)
+    assert item.message.encoder_preferred == "ask_quote"
+    vetoed = {"answer": "faq/who_certifies", "likeliest": ["ask_quote", "needs_person"]}
+    fell_back = turn("Who can get ISO 22000?", "nlu_fallback", "action_did_you_mean", 0.9, vetoed)
+    [item] = inbox_items([summarise("c2", fell_back)], set())
+    assert item.reasons == ("fell back",)
