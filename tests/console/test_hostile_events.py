@@ -292,11 +292,13 @@ def test_any_event_fields_break_no_reader(store, admin, console, events, opening
 
 # Shapes the SQL stores refuse (an intent that is no object, names that are objects) can
 # come from other tracker stores: the readers take any JSON for any event field.
+OPINION = JSON | partial(answer=WORDS | JSON, likeliest=JSON | st.lists(WORDS | JSON, max_size=3))
 RAW_EVENT = JSON | partial(
     event=st.sampled_from(["user", "bot", "action", "active_loop", "slot"]) | JSON,
     timestamp=TIMESTAMPS | JSON,
     text=TEXT | JSON,
-    parse_data=JSON | partial(intent=JSON | INTENT, entities=JSON | ENTITIES, text=JSON),
+    parse_data=JSON
+    | partial(intent=JSON | INTENT, entities=JSON | ENTITIES, text=JSON, second_opinion=OPINION),
     metadata=METADATA,
     data=JSON,
     name=SLOTS | WORDS | JSON,
