@@ -45,7 +45,6 @@ wait_for "http://localhost:$console_port/health"
   printf '  token: ${MODEL_PULL_TOKEN}\n  wait_time_between_pulls: 10\n'; } > var/endpoints.run.yml
 keep bot var/log/bot.log .venv/bin/rasa run --port "$bot_port" \
   --endpoints var/endpoints.run.yml --credentials credentials.yml
-watch_logs
 wait_for "http://localhost:$bot_port/"
 
 cat <<MSG

@@ -76,7 +76,6 @@ for i in $(seq 0 $((count - 1))); do
     .venv/bin/rasa run "${model_args[@]}" --interface 127.0.0.1 --port "$port" \
     --endpoints "$endpoints" --credentials credentials.yml
 done
-watch_logs
 wait_for "http://127.0.0.1:$actions_port/health"
 wait_for "http://127.0.0.1:$console_port/health"
 for port in "${ports[@]}"; do wait_for "http://127.0.0.1:$port/"; done

@@ -11,7 +11,6 @@ KEEP_FAST_SECONDS=${KEEP_FAST_SECONDS:-30}
 # A log grown past LOG_MAX_BYTES is moved to LOG.1 (LOG.2, LOG.3 the older ones).
 LOG_MAX_BYTES=${LOG_MAX_BYTES:-10000000}
 LOG_CHECK_SECONDS=${LOG_CHECK_SECONDS:-30}
-logs=()
 
 stop() {
   trap - INT TERM EXIT
@@ -37,16 +36,21 @@ keep() {
   local name=$1 log=$2
   shift 2
   mkdir -p "$(dirname "$log")"
-  logs+=("$log")
   (
-    child=""
-    trap '[ -n "$child" ] && kill "$child" 2>/dev/null; wait "$child" 2>/dev/null; exit 0' TERM
+    child="" nap=""
+    trap 'kill $child $nap 2>/dev/null; wait $child 2>/dev/null; exit 0' TERM
     fast=0
     while true; do
       rotate "$log"
       started=$(date +%s)
       "$@" >> "$log" 2>&1 &
       child=$!
+      # Every LOG_CHECK_SECONDS while the server runs, its log is rotated if too big.
+      while sleep "$LOG_CHECK_SECONDS" & nap=$!; wait -n "$child" "$nap" 2>/dev/null
+        kill -0 "$child" 2>/dev/null; do
+        rotate "$log"
+      done
+      kill "$nap" 2>/dev/null
       status=0
       wait "$child" 2>/dev/null || status=$?  # no "Killed" job notice: say() tells
       if [ $(( $(date +%s) - started )) -lt "$KEEP_FAST_SECONDS" ]; then
@@ -61,21 +65,6 @@ keep() {
       fi
       say "$name stopped (exit status $status): restarting it, see $log"
       sleep 1
-    done
-  ) &
-  pids+=($!)
-}
-
-# Rotates the logs of `keep` while the servers run (call once, after the last keep).
-watch_logs() {
-  (
-    nap=""
-    trap '[ -n "$nap" ] && kill "$nap" 2>/dev/null; exit 0' TERM
-    while true; do
-      sleep "$LOG_CHECK_SECONDS" &
-      nap=$!
-      wait "$nap"
-      for log in "${logs[@]}"; do rotate "$log"; done
     done
   ) &
   pids+=($!)

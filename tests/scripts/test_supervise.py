@@ -31,7 +31,6 @@ def stack(tmp_path: Path, port: int, second: str, **env: str) -> subprocess.Pope
         f"keep web {tmp_path}/log/web.log {sys.executable} -m http.server {port}"
         " --bind 127.0.0.1\n"
         f"keep second {tmp_path}/log/second.log {second}\n"
-        "watch_logs\n"
         f"wait_for http://127.0.0.1:{port}/\n"
         "echo READY >&2\n"
         'wait -n "${pids[@]}"\n'
