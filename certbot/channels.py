@@ -232,6 +232,10 @@ class ValidatedRestInput(RestInput):
         """
         return {}
 
+    def collector(self) -> CollectingOutputChannel:
+        """Where a message's replies are collected, to be answered as the response's body."""
+        return CollectingOutputChannel()
+
     async def receive(self, request: Request, handle: MessageHandler) -> HTTPResponse:
         """Check the request, hand the message to the bot, answer its replies (or an error)."""
         forget_failure()
@@ -240,7 +244,7 @@ class ValidatedRestInput(RestInput):
         except RequestRejected as rejected:
             rejected.headers.update(self.webhook_headers(request))
             return rejected.response()
-        collector = CollectingOutputChannel()
+        collector = self.collector()
         message = UserMessage(
             payload["message"],
             collector,

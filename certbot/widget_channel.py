@@ -4,6 +4,7 @@ Mounted at /webhooks/widget/:
 - POST webhook   the REST-channel protocol, with conversation ids issued by the bot (below),
                  a 2,000-character message limit (413), per-visitor and per-IP rate limits
                  (429 + Retry-After), a CORS allowlist (403 for other origins) and JSON errors;
+                 the bot's curated answers come marked `"rateable": true` (thumbs under them);
 - GET widget.js, widget.css   the built widget (widget/dist/), so one origin serves both;
 - GET demo/      the demo page (widget/demo/) under a strict Content-Security-Policy.
 
@@ -23,7 +24,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -54,12 +55,32 @@ CONVERSATION_HEADER = "X-Conversation-Id"
 NOT_ISSUED = "this conversation id was not issued by the bot: start a new conversation"
 NOT_ISSUED_CODE = "conversation_not_issued"
 MAX_LOGGED = 1000  # refused origins logged, each once
+# The bot's curated answers: domain.yml's FAQ responses and those the console adds.
+ANSWER_PREFIX = "utter_faq/"
 logger = logging.getLogger(__name__)
 ASSET_HEADERS = {
     "Cache-Control": "public, max-age=300",
     "Cross-Origin-Resource-Policy": "cross-origin",
     "X-Content-Type-Options": "nosniff",
 }
+
+
+class AnswerCollector(CollectingOutputChannel):
+    """Collects the replies, marking the bot's curated answers `"rateable": true`.
+
+    The widget offers Helpful / Not helpful under those only: not under greetings, form
+    prompts, validation messages or fallbacks. An answer sent as several messages (one per
+    paragraph) is marked on its last one.
+    """
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Collect one reply's messages; mark the last text of a curated answer."""
+        answer = str(message.get("utter_action") or "").startswith(ANSWER_PREFIX)
+        start = len(self.messages)
+        await super().send_response(recipient_id, message)
+        texts = [sent for sent in self.messages[start:] if sent.get("text")]
+        if answer and texts:
+            texts[-1]["rateable"] = True
 
 
 class WidgetInput(ValidatedRestInput):
@@ -92,6 +113,10 @@ class WidgetInput(ValidatedRestInput):
         return cls(
             allowed_origins=credentials.get("allowed_origins") or (), **limit_settings(credentials)
         )
+
+    def collector(self) -> CollectingOutputChannel:
+        """Replies with the curated answers marked rateable (`AnswerCollector`)."""
+        return AnswerCollector()
 
     def origin_allowed(self, request: Request) -> bool:
         """Same-origin requests, requests without Origin, and allowlisted origins pass."""

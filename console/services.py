@@ -8,8 +8,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from console.catalogue import IntentChoice, load_catalogue
+from console.markdown import widget_html
 from console.models import Database
 from console.ratelimit import LoginLimiter
 from console.settings import Settings
@@ -57,6 +59,7 @@ def template_environment() -> Environment:
     )
     environment.filters["when"] = format_time
     environment.filters["segment"] = path_segment
+    environment.filters["widget"] = widget_html
     return environment
 
 
@@ -65,14 +68,26 @@ def path_segment(value: object) -> str:
     return quote(str(value), safe="")
 
 
-def format_time(moment: object) -> str:
-    """A Unix timestamp or datetime as 'YYYY-MM-DD HH:MM UTC'."""
+def format_time(moment: object) -> Markup | str:
+    """A Unix timestamp, datetime or ISO text as `<time>` reading '3 Dec 2026, 14:05 UTC'.
+
+    Its `datetime` attribute keeps the moment, which console.js shows in the viewer's time
+    zone. Anything that is no time is shown as it is.
+    """
     if moment is None or moment == "":
         return ""
-    if isinstance(moment, int | float):
-        moment = datetime.fromtimestamp(moment, timezone.utc)
-    if isinstance(moment, datetime):
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    return str(moment)
+    try:
+        if isinstance(moment, int | float):
+            when = datetime.fromtimestamp(moment, timezone.utc)
+        elif isinstance(moment, str):
+            when = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+        elif isinstance(moment, datetime):
+            when = moment
+        else:
+            return str(moment)
+        when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return str(moment)
+    return Markup('<time datetime="{}">{}</time>').format(
+        when.isoformat(timespec="seconds"), f"{when.day} {when:%b %Y, %H:%M} UTC"
+    )

@@ -18,6 +18,9 @@ FALLBACK_INTENT = "nlu_fallback"
 FALLBACK_ACTIONS = {"action_did_you_mean", "action_default_fallback", "utter_needs_person"}
 DECLINE_ACTION = "utter_out_of_scope"
 CONTACT_SLOT = "contact_request"
+# Rasa's command that opens a session (the widget sends "/session_start" to be greeted): not
+# something the visitor said, so not a turn of the transcript.
+SESSION_START_INTENT = "session_start"
 RUNNER_UPS = 3
 CONTACT_TEXTS = ("name", "email", "question", "submitted_at")
 ContactRequest = dict[str, str | bool]
@@ -128,7 +131,9 @@ def summarise(conversation_id: str, events: list[dict[str, Any]]) -> Conversatio
     in_form = False
     for index, event in enumerate(events):
         kind = event.get("event")
-        if kind == "user":
+        if kind == "user" and opens_session(event):
+            last_message = None
+        elif kind == "user":
             last_message = visitor_message(index, event, in_form)
             summary.turns.append(last_message)
         elif kind == "bot":
@@ -141,6 +146,13 @@ def summarise(conversation_id: str, events: list[dict[str, Any]]) -> Conversatio
             summary.contact_request = contact_request(event.get("value")) or summary.contact_request
     summary.negative_for = rated_questions(summary)
     return summary
+
+
+def opens_session(event: dict[str, Any]) -> bool:
+    """True for a `user` event that is the command opening a session ("/session_start")."""
+    intent = coerce.mapping(coerce.mapping(event.get("parse_data")).get("intent"))
+    command = coerce.text(event.get("text")).startswith("/")
+    return command and coerce.name(intent.get("name")) == SESSION_START_INTENT
 
 
 def visitor_message(index: int, event: dict[str, Any], in_form: bool) -> VisitorMessage:

@@ -11,56 +11,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
+from console.markdown import TargetNote, widget_html
 from console.models import ModelApproval, TrainedModel, audit
 from console.records import InputError
 from console.retrain import links, registry
+from console.retrain.archive import archive_responses
 from console.retrain.dataset import REVIEWED, digest_of, replace_atomically
 from console.settings import Settings
 
 RESPONSES_FILE = "responses.json"
 DATA_FILE = "training-data.json"
-METADATA = "metadata.json"
 SHOWN_PROBLEMS = 5
-# The widget's Markdown subset (widget/src/widget.js: INLINE, LIST_ITEM, link, markdown).
-INLINE = re.compile(
-    r"\[([^\]\n]+)\]\(((?:[^\s()]|\([^\s()]*\))+)\)"
-    r"|\*\*(\S(?:[^\n\r\u2028\u2029]*?\S)?)\*\*"
-    r"|\*([^\s*](?:[^*\n]*[^\s*])?)\*"
-    r"|(?<![A-Za-z0-9_])_([^_\n]+)_(?![A-Za-z0-9_])"
-)
-LIST_ITEM = re.compile(r"^\s*(?:([-*])|(\d+)\.)\s+(.*)$")
-
-
-class AnswersUnreadable(InputError):
-    """A model file whose answers cannot be read: it cannot be compared, so not activated."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, 409)
-
-
-def archive_responses(path: Path) -> dict[str, Any]:
-    """The responses of the domain in a Rasa model archive (its metadata.json)."""
-    try:
-        with tarfile.open(path, "r:gz") as archive:
-            for member in archive:
-                if member.isfile() and member.name.removeprefix("./") == METADATA:
-                    metadata = json.load(archive.extractfile(member))
-                    responses = metadata["domain"]["responses"]
-                    if not isinstance(responses, dict):
-                        raise TypeError("responses is not a mapping")
-                    return responses
-    except (OSError, tarfile.TarError, ValueError, KeyError, TypeError) as error:
-        raise AnswersUnreadable(f"the answers of {path.name} cannot be read: {error}") from None
-    raise AnswersUnreadable(f"{path.name} has no {METADATA}: not a Rasa 3 model")
 
 
 def responses_of(settings: Settings, model: TrainedModel) -> dict[str, Any]:
@@ -229,65 +197,15 @@ def restore_training_data(
 # ---------- The answers as the widget shows them (for the approval pages) ----------
 
 
-def target_note(target: str, domains: tuple[str, ...]) -> Markup:
-    """A link's target spelled out, and why it is refused when it is."""
-    note = Markup('<span class="link-target">→ <code>{}</code></span>').format(target)
-    if links.link_problem(links.Link(target, None, "markdown"), domains):
-        note += Markup(' <span class="flag bad">refused</span>')
+def refused_note(domains: tuple[str, ...]) -> TargetNote:
+    """What the approval pages add after a link's target: 'refused' unless it may link there."""
+
+    def note(target: str) -> Markup:
+        if links.link_problem(links.Link(target, None, "markdown"), domains):
+            return Markup(' <span class="flag bad">refused</span>')
+        return Markup()
+
     return note
-
-
-def inline(text: str, domains: tuple[str, ...]) -> Markup:
-    """The widget's inline Markdown: links, bold, italic; everything else as escaped text."""
-    out = Markup()
-    while match := INLINE.search(text):
-        out += escape(text[: match.start()])
-        label, target, bold = match.group(1), match.group(2), match.group(3)
-        if label is not None:
-            scheme = links.SCHEME.fullmatch(target)
-            if scheme and scheme.group(1).lower() in links.SCHEMES:
-                out += Markup('<span class="as-link">{}</span> {}').format(
-                    inline(label, domains), target_note(target, domains)
-                )
-            else:  # the widget shows the label only
-                out += escape(label) + Markup(
-                    ' <span class="link-target">(not a link in the widget: <code>{}</code>)</span>'
-                ).format(target)
-        elif bold is not None:
-            out += Markup("<strong>{}</strong>").format(inline(bold, domains))
-        else:
-            out += Markup("<em>{}</em>").format(inline(match.group(4) or match.group(5), domains))
-        text = text[match.end() :]
-    return out + escape(text)
-
-
-def widget_html(text: str, domains: tuple[str, ...]) -> Markup:
-    """An answer text as the widget renders it: paragraphs, line breaks and lists."""
-    blocks: list[list[Any]] = []  # [tag, start, items]
-    current: list[Any] | None = None
-    for line in re.split(r"\r?\n", text):
-        item = LIST_ITEM.match(line)
-        if item:
-            tag = "ul" if item.group(1) else "ol"
-            if current is None or current[0] != tag:
-                start = int(item.group(2)) if item.group(2) and int(item.group(2)) > 1 else None
-                blocks.append(current := [tag, start, []])
-            current[2].append(inline(item.group(3), domains))
-        elif line.strip():
-            if current is None or current[0] != "p":
-                blocks.append(current := ["p", None, []])
-            current[2].append(inline(line.strip(), domains))
-        else:
-            current = None
-    html = Markup()
-    for tag, start, items in blocks:
-        if tag == "p":
-            html += Markup("<p>{}</p>").format(Markup("<br>").join(items))
-        else:
-            attribute = Markup(' start="{}"').format(start) if start else Markup()
-            lis = Markup().join(Markup("<li>{}</li>").format(i) for i in items)
-            html += Markup("<{}{}>{}</{}>").format(Markup(tag), attribute, lis, Markup(tag))
-    return html
 
 
 def condition_text(condition: Any) -> str:
@@ -322,7 +240,7 @@ def variant_view(variant: Any, domains: tuple[str, ...]) -> dict[str, Any]:
         for link in links.variant_links(variant)
     ]
     return {
-        "html": widget_html(text, domains) if isinstance(text, str) else Markup(),
+        "html": widget_html(text, refused_note(domains)) if isinstance(text, str) else Markup(),
         "condition": condition_text(variant["condition"]) if variant.get("condition") else None,
         "buttons": buttons,
         "other": json.dumps(other, ensure_ascii=False, indent=1) if other else None,

@@ -33,6 +33,9 @@ LINE_MAX = 500
 SAVE_EVERY_SECONDS = 1.0
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 EPOCHS = re.compile(r"Epochs:\s+\d+%.*?\|\s*(\d+)/(\d+)")
+# Rasa's other tqdm bars, noise in the log: "Processed actions: 0it [00:00, ?it/s]",
+# "Processed trackers: 100%|██████████| 11/11 [00:00<00:00, 1234.56it/s, # action=44]".
+PROGRESS_BAR = re.compile(r"(?:\d+%\|[^|]*\|\s*\d+/\d+|\b\d+it) \[[\d:]+[<,]")
 FINAL = ("live", "candidate", "awaiting", "rejected", "failed", "cancelled")
 
 
@@ -198,7 +201,7 @@ class Progress:
         self.save(stage=name)
 
     def line(self, text: str) -> None:
-        """One line of output: a progress bar (saved once a second) or a log line (at once)."""
+        """An output line: the epochs bar (saved once a second), other bars (dropped), log lines."""
         text = ANSI.sub("", text).rstrip()[:LINE_MAX]
         if not text:
             return
@@ -207,6 +210,8 @@ class Progress:
             self.epochs = (int(match.group(1)), int(match.group(2)))
             if time.monotonic() - self.saved >= SAVE_EVERY_SECONDS:
                 self.save()
+            return
+        if PROGRESS_BAR.search(text):
             return
         self.tail.append(text)
         if self.echo:

@@ -8,7 +8,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from console.charts import bars
+from console import charts
 from console.stats import dashboard
 from console.web import render, services
 
@@ -31,9 +31,9 @@ async def dashboard_api(request: Request) -> HTTPResponse:
 async def dashboard_page(request: Request) -> HTTPResponse:
     """The dashboard with its charts."""
     data = await figures(request)
-    charts = {
-        "per_day": bars(data["per_day"]),
-        "confidence": bars(data["confidence"]),
-        "intents": bars(data["top_intents"]),
+    drawn = {
+        "per_day": charts.per_day(data["per_day"]),
+        "confidence": charts.histogram(data["confidence"]),
+        "intents": charts.ranking(data["top_intents"]),
     }
-    return render(request, "dashboard.html", data=data, charts=charts)
+    return render(request, "dashboard.html", data=data, charts=drawn)

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+from json import loads as json_loads
 from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse, empty, file_stream, json, redirect
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from console.models import TrainedModel, TrainingJob
 from console.records import standing_annotations
 from console.retrain import answers, jobs, registry
-from console.retrain.answers import AnswersUnreadable
+from console.retrain.archive import AnswersUnreadable
 from console.retrain.dataset import ExportError, plan_export
 from console.retrain.jobs import AlreadyTraining
 from console.retrain.links import allowed_domains
@@ -25,14 +28,38 @@ CHUNK_BYTES = 1 << 20
 
 
 def plan_preview(request: Request) -> dict[str, Any]:
-    """What the standing annotations would change in the training data."""
+    """What the standing annotations would change in the training data, since it went live."""
     settings = services(request).settings
     with services(request).db.session() as session:
         annotations = standing_annotations(session)
+        trained = trained_plan(session)
     try:
-        return plan_export(settings.project, annotations, allowed_domains(settings)).as_dict()
+        plan = plan_export(settings.project, annotations, allowed_domains(settings)).as_dict()
     except ExportError as error:
         return {"error": str(error)}
+    return without_settled(plan, trained)
+
+
+def trained_plan(session: Session) -> dict[str, Any]:
+    """The export plan of the newest training whose model went live ({} if none did)."""
+    query = (
+        select(TrainingJob.plan)
+        .join(TrainedModel, TrainingJob.model_id == TrainedModel.id)
+        .where(TrainedModel.activated_at.is_not(None))
+        .order_by(TrainingJob.id.desc())
+        .limit(1)
+    )
+    return json_loads(session.scalar(query) or "{}")
+
+
+def without_settled(plan: dict[str, Any], trained: dict[str, Any]) -> dict[str, Any]:
+    """The plan less the duplicates that `trained` skipped already, counted in `skipped_before`.
+
+    Skipped then, they change nothing now either: not what the next training adds.
+    """
+    settled = {duplicate.get("annotation_id") for duplicate in trained.get("duplicates", [])}
+    new = [d for d in plan["duplicates"] if d["annotation_id"] not in settled]
+    return {**plan, "duplicates": new, "skipped_before": len(plan["duplicates"]) - len(new)}
 
 
 async def preview(request: Request) -> dict[str, Any]:

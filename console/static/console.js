@@ -1,6 +1,18 @@
 // Progressive enhancement only: every page works without this file.
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
+  // Times come in UTC from the server: show them in the viewer's own time zone.
+  const local = new Intl.DateTimeFormat("en-GB", {
+    day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
+    timeZoneName: "short",
+  });
+  for (const time of document.querySelectorAll("time[datetime]")) {
+    const moment = new Date(time.dateTime);
+    if (Number.isNaN(moment.getTime())) continue;
+    time.title = time.textContent;
+    time.textContent = local.format(moment);
+  }
+
   // Inbox: "select all" ticks every group checkbox of the bulk form.
   const all = document.querySelector("[data-select-all]");
   if (all) {

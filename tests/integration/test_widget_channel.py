@@ -25,12 +25,15 @@ def test_speaks_the_rest_protocol_in_a_conversation_the_bot_names(bot):
     conversation = first.headers["X-Conversation-Id"]
     assert is_issued(secret_from_environment(), conversation)
     [greeting] = first.json()
-    assert is_response(greeting, "utter_greet")
+    assert is_response(greeting, "utter_greet") and "rateable" not in greeting
     then = post(bot, {"sender": conversation, "message": "who issues ISO certificates?"})
     assert then.headers["X-Conversation-Id"] == conversation
     [answer] = then.json()
     assert is_response(answer, "utter_faq/who_certifies")
+    assert answer["rateable"] is True  # a curated answer: the widget offers thumbs under it
     assert bot.stored_texts(conversation) == ["/session_start", "who issues ISO certificates?"]
+    rest = bot.say(f"rest-{uuid.uuid4().hex}", "who issues ISO certificates?")
+    assert rest and all("rateable" not in reply for reply in rest)  # REST is Rasa's protocol
 
 
 def test_each_message_without_an_id_starts_a_new_conversation(bot):

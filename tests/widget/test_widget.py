@@ -186,6 +186,31 @@ def test_feedback_reaches_the_conversation(page, bot):
     assert event["metadata"]["feedback_for"].startswith("Certificates are issued by")
 
 
+def test_thumbs_are_offered_under_curated_answers_only(page, bot):
+    demo(page, bot)
+    open_chat(page)
+    ask(page, "who issues certificates?")
+    expect(bot_bubbles(page).last).to_contain_text(ANSWER_WHO)
+    ask(page, "I'd like to talk to a person")
+    expect(bot_bubbles(page).last).to_contain_text("What is your name?")
+    ask(page, "Ana Pereira")
+    expect(bot_bubbles(page).last).to_contain_text("What email address")
+    ask(page, "ana at example dot com")
+    rows = page.locator(".row.bot")
+    invalid = rows.filter(has_text="doesn't look like an email address")
+    for reloaded in (False, True):  # the mark is kept with the transcript
+        expect(invalid.locator(".bubble")).to_be_visible()
+        expect(invalid.locator(".fbar")).to_have_count(0)
+        expect(rows).to_have_count(6)  # greeting, answer, name, email, invalid, email again
+        expect(rows.locator(".fbar")).to_have_count(1)
+        answer = rows.filter(has_text=ANSWER_WHO)
+        expect(answer.get_by_role("button", name="Helpful", exact=True)).to_be_visible()
+        expect(rows.first.get_by_role("button", name="Not helpful")).to_have_count(0)  # greeting
+        if not reloaded:
+            page.reload()
+    assert page.errors == []
+
+
 def test_new_conversation_starts_afresh(page, bot):
     demo(page, bot)
     open_chat(page)

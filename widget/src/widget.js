@@ -412,6 +412,7 @@ function createWidget(o) {
       .map((b) => ({ title: String(b.title), payload: String(b.payload ?? b.title) }));
     if (buttons.length) m.buttons = buttons;
     if (safeUrl(raw.image, ['https:'])) m.image = raw.image;
+    if (raw.rateable === true) m.rate = true; // a curated answer: thumbs under it
     if (!m.text && !m.buttons && !m.image) return; // nothing displayable (e.g. a custom payload)
     addMessage(m);
     if (!isOpen) {
@@ -445,7 +446,7 @@ function createWidget(o) {
     const image = safeUrl(m.image, ['https:']);
     if (m.text) row.append(h('div', { class: 'bubble' }, h('span', { class: 'sr' }, t.bot), ...markdown(m.text)));
     if (image) row.append(h('img', { class: 'img', src: image, alt: '', loading: 'lazy' }));
-    if (m.text) row.append(feedbackBar(m));
+    if (m.text && m.rate) row.append(feedbackBar(m));
     if (m.buttons) row.append((quick = quickReplies(m.buttons)));
     return row;
   }

@@ -44,6 +44,30 @@ def test_progress_parses_epochs_and_keeps_the_last_lines(db):
     assert len(tail) == jobs.TAIL_LINES and tail[-1] == "line 59"
 
 
+def test_rasa_progress_bars_stay_out_of_the_log(db):
+    job_id = jobs.create(db, "alice")
+    progress = Progress(db, job_id)
+    progress.stage("train")
+    for text in (
+        "Processed actions: 0it [00:00, ?it/s]",
+        "Processed story blocks: 100%|██████████| 11/11 [00:00<00:00, 1505.24it/s, # trackers=1]",
+        "\x1b[32mProcessed trackers:   0%|          | 0/11 [00:00<?, ?it/s]\x1b[0m",
+        "Processed rules: 12it [00:00, 345.6it/s, # trackers=1]",
+        "2026-12-04 10:00:01 INFO rasa.engine.training - Restored component 'DIETClassifier'",
+        TQDM,
+        "Your Rasa model is trained and saved at 'out/candidate.tar.gz'.",
+    ):
+        progress.line(text)
+    progress.save()
+    job = row(db, job_id)
+    assert job.log_tail.splitlines() == [
+        "== train",
+        "2026-12-04 10:00:01 INFO rasa.engine.training - Restored component 'DIETClassifier'",
+        "Your Rasa model is trained and saved at 'out/candidate.tar.gz'.",
+    ]
+    assert (job.epochs_done, job.epochs_total) == (24, 60)
+
+
 def test_finish_frees_the_slot_and_records_the_outcome(db):
     job_id = jobs.create(db, "alice")
     error = "rasa train failed (exit code 1)"
