@@ -13,6 +13,7 @@ from sqlalchemy import text
 from console.auth import bp as auth_bp
 from console.auth import gate
 from console.errors import handle_error
+from console.notify import Notifier, retry_failed
 from console.retrain.jobs import recover
 from console.routes import contacts, conversations, dashboard, exports, inbox, models, privacy
 from console.services import Services
@@ -43,11 +44,18 @@ BLUEPRINTS = (
 
 
 def create_app(settings: Settings, name: str = "console") -> Sanic:
-    """A console app for these settings (connects to both databases at once)."""
+    """A console app for these settings (connects to both databases at once).
+
+    Once serving, it looks for new contact requests in the background (`console.notify`).
+    """
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     app.ctx.services = Services.build(settings)
     recover(app.ctx.services.db)
+    retry_failed(app.ctx.services.db)
+    app.ctx.notifier = Notifier(app.ctx.services)
+    app.ctx.services.templates.globals["notifier"] = app.ctx.notifier
+    app.add_task(app.ctx.notifier.run)
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)
     app.static("/static", str(STATIC), name="static")

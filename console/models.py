@@ -16,6 +16,8 @@ Base = declarative_base()
 ROLES = ("viewer", "reviewer", "admin")
 ANNOTATION_ACTIONS = ("assign_intent", "out_of_scope", "new_faq")
 CONTACT_STATUSES = ("open", "done")
+EMAIL_KEY_MAX = 64
+EMAIL_ERROR_MAX = 500
 MODEL_STATUSES = ("live", "candidate", "awaiting", "rejected", "failed", "retired")
 JOB_STATUSES = ("running", "live", "candidate", "awaiting", "rejected", "failed", "cancelled")
 NOTE_MAX = 2000
@@ -88,6 +90,28 @@ class ContactStatus(Base):
     status = sa.Column(sa.String(10), nullable=False)
     closed_by = sa.Column(sa.String(40))
     closed_at = sa.Column(sa.DateTime(timezone=True))
+
+
+class ContactEmail(Base):
+    """The outbox row of one contact request's email to staff, kept once sent.
+
+    Keyed by conversation and the request's `submitted_at`; holds no visitor data (the
+    message is composed from the conversation when sent). `claimed_by` is the token of the
+    console sending it now, until `claimed_until`; pending and failed rows are sent once
+    `next_attempt_at` has passed.
+    """
+
+    __tablename__ = "contact_emails"
+    conversation_id = sa.Column(sa.String(255), primary_key=True)
+    submitted_at = sa.Column(sa.String(EMAIL_KEY_MAX), primary_key=True)
+    state = sa.Column(sa.String(10), nullable=False, default="pending")
+    attempts = sa.Column(sa.Integer, nullable=False, default=0)
+    last_error = sa.Column(sa.String(EMAIL_ERROR_MAX))
+    next_attempt_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    claimed_by = sa.Column(sa.String(32))
+    claimed_until = sa.Column(sa.DateTime(timezone=True))
+    created_at = sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    sent_at = sa.Column(sa.DateTime(timezone=True))
 
 
 class AuditEntry(Base):

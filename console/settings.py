@@ -4,14 +4,46 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from certbot.secret_files import persistent_secret
 
 SECRET_FILE = Path("var/console-secret")
 MODEL_TOKEN_FILE = Path("var/model-pull-token")
 TRUE_WORDS = {"1", "true", "yes", "on"}
+# CONSOLE_SMTP_TLS: the mode and its usual port. "none" only for a server on this machine.
+SMTP_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# A plain address (no display name, no comments, ASCII), for settings and Reply-To.
+ADDRESS = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$")
+
+
+@dataclass(frozen=True)
+class Smtp:
+    """The mail server that contact request emails go through (CONSOLE_SMTP_*)."""
+
+    host: str
+    port: int
+    tls: str
+    sender: str
+    recipients: tuple[str, ...]
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+    def as_env(self) -> dict[str, str]:
+        """The CONSOLE_SMTP_* variables that `smtp_settings` reads back into these."""
+        return {
+            "CONSOLE_SMTP_HOST": self.host,
+            "CONSOLE_SMTP_PORT": str(self.port),
+            "CONSOLE_SMTP_TLS": self.tls,
+            "CONSOLE_SMTP_FROM": self.sender,
+            "CONSOLE_SMTP_TO": ",".join(self.recipients),
+            "CONSOLE_SMTP_USERNAME": self.username,
+            "CONSOLE_SMTP_PASSWORD": self.password,
+        }
 
 
 @dataclass(frozen=True)
@@ -39,6 +71,10 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     login_delay: float = 1.0
     login_max_delay: float = 60.0
+    smtp: Smtp | None = None
+    public_url: str = ""
+    contact_poll: float = 30.0
+    contact_retry: float = 60.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -66,6 +102,10 @@ class Settings:
             trusted_proxies=networks(env, "CONSOLE_TRUSTED_PROXIES"),
             login_delay=seconds(env, "CONSOLE_LOGIN_DELAY", cls.login_delay),
             login_max_delay=seconds(env, "CONSOLE_LOGIN_MAX_DELAY", cls.login_max_delay),
+            smtp=smtp_settings(env),
+            public_url=public_url(env.get("CONSOLE_PUBLIC_URL", "")),
+            contact_poll=seconds(env, "CONSOLE_CONTACT_POLL_SECONDS", cls.contact_poll),
+            contact_retry=seconds(env, "CONSOLE_CONTACT_RETRY_SECONDS", cls.contact_retry),
         )
 
     def as_env(self) -> dict[str, str]:
@@ -90,6 +130,10 @@ class Settings:
             "CONSOLE_TRUSTED_PROXIES": ",".join(self.trusted_proxies),
             "CONSOLE_LOGIN_DELAY": str(self.login_delay),
             "CONSOLE_LOGIN_MAX_DELAY": str(self.login_max_delay),
+            "CONSOLE_PUBLIC_URL": self.public_url,
+            "CONSOLE_CONTACT_POLL_SECONDS": str(self.contact_poll),
+            "CONSOLE_CONTACT_RETRY_SECONDS": str(self.contact_retry),
+            **(self.smtp.as_env() if self.smtp else {}),
         }
         if self.retrain_config is not None:
             env["RETRAIN_CONFIG"] = str(self.retrain_config)
@@ -164,3 +208,69 @@ def is_label(label: str) -> bool:
         and not label.startswith("-")
         and not label.endswith("-")
     )
+
+
+def smtp_settings(env: dict[str, str]) -> Smtp | None:
+    """The CONSOLE_SMTP_* variables; None (email off) when CONSOLE_SMTP_HOST is unset."""
+    host = env.get("CONSOLE_SMTP_HOST", "").strip()
+    if not host:
+        return None
+    tls = env.get("CONSOLE_SMTP_TLS", "starttls").strip().lower()
+    if tls not in SMTP_PORTS:
+        raise ValueError(f"CONSOLE_SMTP_TLS must be one of {', '.join(SMTP_PORTS)}, not {tls!r}")
+    if tls == "none" and host.lower() not in LOCAL_HOSTS:
+        raise ValueError(
+            "CONSOLE_SMTP_TLS=none sends the password and the visitors' details in clear:"
+            f" only for a server on this machine ({', '.join(sorted(LOCAL_HOSTS))}), not {host!r}"
+        )
+    port = non_negative_int(env.get("CONSOLE_SMTP_PORT", str(SMTP_PORTS[tls])), "CONSOLE_SMTP_PORT")
+    if not 0 < port < 65536:
+        raise ValueError(f"CONSOLE_SMTP_PORT must be a port number (1-65535), not {port}")
+    sender = env.get("CONSOLE_SMTP_FROM", "").strip()
+    if not is_address(sender):
+        raise ValueError(
+            f"CONSOLE_SMTP_FROM must be one plain address like console@example.com,"
+            f" not {sender[:80]!r}"
+        )
+    username, password = env.get("CONSOLE_SMTP_USERNAME", ""), env.get("CONSOLE_SMTP_PASSWORD", "")
+    if bool(username) != bool(password):
+        raise ValueError("CONSOLE_SMTP_USERNAME and CONSOLE_SMTP_PASSWORD go together")
+    return Smtp(
+        host=host,
+        port=port,
+        tls=tls,
+        sender=sender,
+        recipients=addresses(env, "CONSOLE_SMTP_TO"),
+        username=username,
+        password=password,
+    )
+
+
+def addresses(env: dict[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated plain email addresses from `name`, at least one."""
+    found = tuple(part.strip() for part in env.get(name, "").split(",") if part.strip())
+    for address in found or ("",):
+        if not is_address(address):
+            raise ValueError(
+                f"{name} must be plain addresses like staff@example.com, not {address[:80]!r}"
+            )
+    return found
+
+
+def is_address(value: str) -> bool:
+    """True for a plain ASCII address like staff@example.com (254 characters at most)."""
+    return len(value) <= 254 and bool(ADDRESS.match(value))
+
+
+def public_url(value: str) -> str:
+    """CONSOLE_PUBLIC_URL: the console's address for links in emails (http or https); or ''."""
+    value = value.strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ValueError(
+            f"CONSOLE_PUBLIC_URL must be an http(s) address like https://staff.example.com,"
+            f" not {value[:80]!r}"
+        )
+    return value

@@ -1,4 +1,4 @@
-"""Contact requests: list, open/done status, CSV export."""
+"""Contact requests: list with the email sent to staff about each, open/done status, CSV."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sanic.response import HTTPResponse, json, text
 
 from console.exports import contacts_csv
 from console.models import CONTACT_STATUSES
+from console.notify import Notifier, email_json, emails_by_key, key_of
 from console.records import InputError, contact_statuses, set_contact_status
 from console.web import Fields, done, me, page_and_api, path_id, render, requires, services
 
@@ -17,12 +18,22 @@ bp = Blueprint("contacts")
 STATUS_FILTERS = ("open", "done", "all")
 
 
+def notifier(request: Request) -> Notifier:
+    """The app's contact request notifier."""
+    return request.app.ctx.notifier
+
+
 async def contact_rows(request: Request) -> list[dict[str, Any]]:
-    """Every completed contact request with its status, newest first."""
+    """Every completed contact request with its status and email, newest first.
+
+    Also refreshes the open count in the navigation.
+    """
+    conversations = await services(request).source.all()
     with services(request).db.session() as session:
         statuses = contact_statuses(session)
+        emails = emails_by_key(session)
     rows = []
-    for conversation in await services(request).source.all():
+    for conversation in conversations:
         if conversation.contact_request is None:
             continue
         status = statuses.get(conversation.id)
@@ -33,8 +44,10 @@ async def contact_rows(request: Request) -> list[dict[str, Any]]:
                 "status": status.status if status else "open",
                 "closed_by": status.closed_by if status else None,
                 "closed_at": status.closed_at.isoformat() if status and status.closed_at else None,
+                "notification": email_json(emails.get(key_of(conversation))),
             }
         )
+    notifier(request).open_contacts = sum(row["status"] == "open" for row in rows)
     return sorted(rows, key=lambda row: row["submitted_at"], reverse=True)
 
 
@@ -57,14 +70,22 @@ async def filtered(request: Request) -> tuple[str, list[dict[str, Any]]]:
 async def contacts_api(request: Request) -> HTTPResponse:
     """Contact requests as JSON."""
     _, rows = await filtered(request)
-    return json({"contacts": rows})
+    return json({"contacts": rows, "email_enabled": notifier(request).enabled})
 
 
 @bp.get("/contacts")
 async def contacts_page(request: Request) -> HTTPResponse:
     """The contact requests page."""
     wanted, rows = await filtered(request)
-    return render(request, "contacts.html", rows=rows, shown=wanted, statuses=STATUS_FILTERS)
+    smtp = services(request).settings.smtp
+    return render(
+        request,
+        "contacts.html",
+        rows=rows,
+        shown=wanted,
+        statuses=STATUS_FILTERS,
+        recipients=", ".join(smtp.recipients) if smtp else None,
+    )
 
 
 @bp.get("/contacts.csv")
