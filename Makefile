@@ -20,7 +20,10 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 export HF_HUB_OFFLINE := 1
 
-TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(SPACY_DIR)/meta.json
+# Training examples from the console's reviewed annotations (console/retrain/dataset.py).
+REVIEWED   := var/training/reviewed.yml
+REPORT     := var/results/eval/report.json
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard $(REVIEWED)) $(SPACY_DIR)/meta.json
 
 .PHONY: help setup train run scale console user shell retrain test lint validate widget-check widget pytest test-stories eval bench data clean
 
@@ -43,17 +46,25 @@ $(SPACY_DIR)/meta.json: $(VENV)/.installed certbot/spacy_pipeline.py
 var/.keep:
 	@mkdir -p var models && touch $@
 
-train: $(MODEL) ## train the model if data, domain or config changed since the last one
+train: $(MODEL) $(REPORT) ## train if inputs changed (answer texts only: seconds), gate, make live if it passes
+	@$(BIN)/python -m console.retrain.make register $(MODEL)
 
 $(MODEL): $(TRAINING_INPUTS) | setup
-	@start=$$(date +%s) && \
-	  $(RASA) train --fixed-model-name certbot --out models && \
-	  echo $$(( $$(date +%s) - start )) > models/certbot.train-seconds
+	@$(BIN)/python -m console.retrain.make reuse $(MODEL) || { start=$$(date +%s) && \
+	  $(RASA) train --fixed-model-name certbot --out models --data data $$(ls $(REVIEWED) 2>/dev/null) && \
+	  echo $$(( $$(date +%s) - start )) > models/certbot.train-seconds; }
 
-run: setup $(MODEL) ## start the bot (5005), its action server (5055) and the staff console (5006)
+# The report the gate reads before a newly trained model goes live (console/retrain/registry.py).
+$(REPORT): $(MODEL)
+	@mkdir -p var/log && echo "Evaluating $(MODEL) for the gate (about 3 minutes; var/log/eval.log)"
+	@$(BIN)/python -m certbot.evaluate --model $(MODEL) --stories tests/stories --out $(@D) \
+	  >var/log/eval.log 2>&1 || true
+	@test $@ -nt $(MODEL) || { echo "The evaluation failed: see var/log/eval.log" >&2; exit 1; }
+
+run: setup $(MODEL) $(REPORT) ## start the bot (5005), its action server (5055) and the staff console (5006)
 	@BOT_PORT=$(BOT_PORT) ACTIONS_PORT=$(ACTIONS_PORT) CONSOLE_PORT=$(CONSOLE_PORT) scripts/run.sh $(MODEL)
 
-scale: setup $(MODEL) ## N bots on PostgreSQL + Redis, nginx if installed: make scale N=2 (docs/deploy.md)
+scale: setup $(MODEL) $(REPORT) ## N bots on PostgreSQL + Redis, nginx if installed: make scale N=2 (docs/deploy.md)
 	@test -n "$(N)" || { echo "usage: make scale N=2" >&2; exit 2; }
 	@scripts/scale.sh "$(N)" $(MODEL)
 
@@ -67,7 +78,7 @@ user: setup ## create a staff account: make user NAME=alice ROLE=admin|reviewer|
 shell: setup $(MODEL) ## chat with the bot in this terminal (rasa shell; stop `make run` first)
 	@BOT_PORT=$(BOT_PORT) ACTIONS_PORT=$(ACTIONS_PORT) scripts/run.sh $(MODEL) shell
 
-retrain: setup $(MODEL) ## retrain from reviewed annotations with the evaluation gate (exit 1: rejected)
+retrain: setup $(MODEL) $(REPORT) ## retrain from reviewed annotations with the evaluation gate (exit 1: rejected)
 	$(BIN)/python -m console.retrain
 
 validate: setup ## rasa data validate --fail-on-warnings
@@ -83,8 +94,8 @@ pytest: setup $(MODEL) ## unit, integration and browser tests (real bot, action 
 test-stories: setup $(MODEL) ## rasa test on the test stories, failing on any wrong prediction
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results/stories
 
-eval: setup $(MODEL) ## held-out NLU accuracy and CLINC150 off-topic false answers, with the gates
-	$(BIN)/python -m certbot.evaluate --model $(MODEL) --out var/results/eval
+eval: setup $(MODEL) ## held-out NLU accuracy, CLINC150 off-topic false answers, real questions, stories; the gates
+	$(BIN)/python -m certbot.evaluate --model $(MODEL) --stories tests/stories --out $(dir $(REPORT))
 
 bench: setup $(MODEL) ## load benchmark, every text new then repeated texts, ours vs a `rasa init` bot (BENCH_SECONDS=60 per load)
 	$(BIN)/python -m bench --visitors $(BENCH_VISITORS) --seconds $(BENCH_SECONDS)

@@ -2,20 +2,22 @@
 
 from certbot import slow_clients
 from console.app import create_app
+from console.retrain.dataset import migrate_legacy
 from console.retrain.registry import BOOTSTRAP_MODEL, bootstrap
 from console.settings import Settings
 
 
 def main() -> None:
-    """Build the app, register models/certbot.tar.gz when no model is live yet, serve.
+    """Build the app, put a newly trained models/certbot.tar.gz through the gate, serve.
 
     Requests get the bot's deadlines for their header and body (certbot.slow_clients).
     """
     settings = Settings.from_env()
     app = create_app(settings)
     app.register_listener(slow_clients.install_on_start, "before_server_start")
-    with app.ctx.services.db.session() as session:
-        bootstrap(session, settings, settings.project / BOOTSTRAP_MODEL)
+    if moved := migrate_legacy(settings.project):
+        print(moved)
+    bootstrap(app.ctx.services.db, settings, settings.project / BOOTSTRAP_MODEL)
     app.run(host=settings.host, port=settings.port, access_log=False)
 
 

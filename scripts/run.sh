@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Start the action server, the staff console and the bot; stop them all on Ctrl-C.
 # Used by `make run`. The bot pulls the live model from the console (Rasa's model server
-# protocol, docs/retraining.md), so the console starts first; it registers
-# models/certbot.tar.gz (`make train`) as live when it is newer than every registered model.
+# protocol, docs/retraining.md), so the console starts first. A models/certbot.tar.gz that
+# `make train` made from other inputs than the live model's is registered first and goes
+# live only when it passes the evaluation gate (console/retrain/make.py).
 # With "shell" as second argument, chat in the terminal (`rasa shell`) with MODEL instead.
 # Each server writes to its own log in var/log/ (rotated at 10 MB); one that dies is named
 # and restarted (scripts/supervise.sh).
@@ -31,6 +32,10 @@ if [ "$mode" = shell ]; then
   .venv/bin/rasa shell --model "$model" --endpoints "$endpoints" --port "$bot_port"
   exit
 fi
+
+# A newly trained model goes live only through the gate, as a console retrain does.
+.venv/bin/python -m console.retrain.make register "$model" \
+  || { echo "No model is live, so the bot has nothing to serve." >&2; exit 1; }
 
 # The token the bot shows the console's model endpoint (created once in var/).
 MODEL_PULL_TOKEN=${MODEL_PULL_TOKEN:-$(.venv/bin/python -c \

@@ -64,8 +64,7 @@ def headless(settings: Settings, who: str) -> int:
     """Register the bootstrap model if needed, then run one job here, printing its progress."""
     db = Database(settings.db_url)
     jobs.recover(db)
-    with db.session() as session:
-        registry.bootstrap(session, settings, settings.project / registry.BOOTSTRAP_MODEL)
+    registry.bootstrap(db, settings, settings.project / registry.BOOTSTRAP_MODEL)
     try:
         job_id = jobs.create(db, who)
     except AlreadyTraining as running:

@@ -1,6 +1,8 @@
-r"""Reviewed annotations -> training data: `data/nlu/reviewed.yml` (docs/retraining.md).
+r"""Reviewed annotations -> training data: `var/training/reviewed.yml` (docs/retraining.md).
 
-The file is a pure function of the standing annotations, the rest of the training data and
+The file lives under var/, beside the console's database, not among the tracked data files:
+`git pull` cannot collide with it, and Rasa trains on it as extra data (`training_data`).
+It is a pure function of the standing annotations, the rest of the training data and
 the domain, so every export rewrites it whole and the same input gives the same bytes:
 
 - Rasa 3 YAML, long example format: one `- text: "..."` per annotation with
@@ -53,7 +55,9 @@ from console.records import FAQ_NAME
 from console.retrain import links
 
 MAX_EXAMPLE_CHARS = 500
-REVIEWED = Path("data/nlu/reviewed.yml")
+REVIEWED = Path("var/training/reviewed.yml")
+# Where versions before 2026-12 wrote it (moved by `migrate_legacy`).
+LEGACY_REVIEWED = Path("data/nlu/reviewed.yml")
 NLU_DIR = Path("data/nlu")
 FAQ_PREFIX = "faq/"
 HELD_OUT_REASON = (
@@ -109,7 +113,7 @@ class Rejected:
 
 @dataclass
 class ExportPlan:
-    """What an export changes in data/nlu/reviewed.yml."""
+    """What an export changes in the reviewed file."""
 
     added: list[ReviewedExample]
     duplicates: list[ReviewedExample]
@@ -149,7 +153,7 @@ class ExportPlan:
 
 @dataclass(frozen=True)
 class ReviewedFile:
-    """The current data/nlu/reviewed.yml: its digest, header comment, examples and FAQs."""
+    """The current reviewed file: its digest, header comment, examples and FAQs."""
 
     digest: str
     header: str
@@ -239,10 +243,9 @@ def read_training(path: Path, name: str) -> TrainingData:
 
 
 def training_intents(project: Path) -> dict[str, dict[str, str]]:
-    """Normalised case-folded text -> {intent: file} over data/nlu/* except reviewed.yml."""
+    """Normalised case-folded text -> {intent: file} over the tracked data/nlu/* files."""
     found: dict[str, dict[str, str]] = {}
-    paths = sorted((project / NLU_DIR).glob("*.y*ml"))
-    for path in (p for p in paths if p.name != REVIEWED.name):
+    for path in sorted((project / NLU_DIR).glob("*.y*ml")):
         name = path.relative_to(project).as_posix()
         for message in read_training(path, name).training_examples:
             found.setdefault(key_of(message.get("text")), {}).setdefault(full_intent(message), name)
@@ -509,7 +512,7 @@ def replace_atomically(path: Path, text: str) -> None:
 
 
 def write_export(project: Path, plan: ExportPlan) -> Path:
-    """Apply the plan to project/data/nlu/reviewed.yml atomically; return the file's path."""
+    """Apply the plan to the project's reviewed file atomically; return the file's path."""
     path = project / REVIEWED
     content = path.read_bytes() if path.exists() else b""
     if digest_of(content) != plan.base_digest:
@@ -519,3 +522,24 @@ def write_export(project: Path, plan: ExportPlan) -> Path:
     check_round_trip(text, examples, plan.faqs)
     replace_atomically(path, text)
     return path
+
+
+def training_data(project: Path) -> list[Path]:
+    """What Rasa trains on: the tracked data/ folder and, once written, the reviewed file."""
+    reviewed = project / REVIEWED
+    return [project / "data", *([reviewed] if reviewed.exists() else [])]
+
+
+def migrate_legacy(project: Path) -> str | None:
+    """Move a reviewed file an earlier version wrote into data/nlu/ to var/; what was done.
+
+    Only a file with this module's header is moved, and never over an existing one.
+    """
+    legacy, target = project / LEGACY_REVIEWED, project / REVIEWED
+    if not legacy.exists() or not legacy.read_text(encoding="utf-8").startswith(HEADER[:40]):
+        return None
+    if target.exists():
+        return f"{LEGACY_REVIEWED} left in place: {REVIEWED} exists already (merge by hand)"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(legacy, target)
+    return f"moved {LEGACY_REVIEWED} to {REVIEWED}"

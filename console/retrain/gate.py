@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from certbot.evaluate import gate_failures, side_by_side
+from console.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -15,6 +16,11 @@ class Tolerances:
     max_accuracy_drop: float = 0.02
     max_f1_drop: float = 0.1
     max_off_topic_rise: float = 0.002
+
+
+def tolerances(settings: Settings) -> Tolerances:
+    """The gate's tolerances from the settings."""
+    return Tolerances(settings.max_accuracy_drop, settings.max_f1_drop, settings.max_off_topic_rise)
 
 
 # An intent's F1 may always drop by what one and a half held-out examples of it can cost, so

@@ -22,13 +22,20 @@ from typing import Any
 from console.models import Database, TrainedModel, TrainingJob, audit
 from console.records import standing_annotations
 from console.retrain import answers, links, registry
-from console.retrain.dataset import HELD_OUT, plan_export, write_export
-from console.retrain.gate import Tolerances, Verdict, judge
+from console.retrain.dataset import (
+    HELD_OUT,
+    REVIEWED,
+    plan_export,
+    replace_atomically,
+    training_data,
+    write_export,
+)
+from console.retrain.gate import Verdict
 from console.retrain.jobs import JobCancelled, Progress
+from console.retrain.shape import project_shape
 from console.settings import Settings
 
 RASA = str(Path(sys.executable).parent / "rasa")
-STORIES = Path("tests/stories")
 FINETUNE_EPOCH_FRACTION = 0.5
 QUIET = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
 
@@ -46,18 +53,18 @@ class Outcome:
     verdict: Verdict
 
 
-def tolerances(settings: Settings) -> Tolerances:
-    """The gate's tolerances from the settings."""
-    return Tolerances(settings.max_accuracy_drop, settings.max_f1_drop, settings.max_off_topic_rise)
-
-
 def working_copy(settings: Settings, into: Path) -> Path:
-    """Copy domain, data, held-out set and training config into `into`; return the config."""
+    """Copy domain, data, reviewed file, held-out set and training config into `into`.
+
+    Returns the config's path.
+    """
     project = settings.project
     shutil.copyfile(project / "domain.yml", into / "domain.yml")
     shutil.copytree(project / "data", into / "data")
-    (into / HELD_OUT).parent.mkdir(parents=True)
-    shutil.copyfile(project / HELD_OUT, into / HELD_OUT)
+    reviewed = [REVIEWED] if (project / REVIEWED).exists() else []
+    for name in (HELD_OUT, *reviewed):
+        (into / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(project / name, into / name)
     config = into / "config.yml"
     shutil.copyfile(settings.retrain_config or project / "config.yml", config)
     return config
@@ -121,7 +128,8 @@ def train(work: Path, out: Path, progress: Progress, base: Path | None) -> tuple
     progress.stage("train")
     args = [
         RASA, "train", "--config", str(work / "config.yml"), "--domain", str(work / "domain.yml"),
-        "--data", str(work / "data"), "--out", str(out), "--fixed-model-name", "candidate",
+        "--data", *map(str, training_data(work)), "--out", str(out),
+        "--fixed-model-name", "candidate",
     ]  # fmt: skip
     finetuned = base is not None
     if base is not None:
@@ -141,32 +149,21 @@ def train(work: Path, out: Path, progress: Progress, base: Path | None) -> tuple
 
 
 def evaluate(settings: Settings, model: Path, progress: Progress) -> dict[str, Any]:
-    """The model's report: held-out NLU, CLINC150 off-topic queries, test stories."""
-    from certbot.evaluate import evaluate as evaluate_model
-
-    project = settings.project
+    """The model's report (registry.evaluate_model), saying so in the job's log."""
     progress.line(f"evaluating {model.name}")
-    return evaluate_model(model, project / HELD_OUT, project / STORIES)
+    return registry.evaluate_model(settings, model)
 
 
 def sync_back(work: Path, project: Path) -> list[str]:
-    """Replace the project's domain and data files by the working copy's, atomically per file."""
-    changed = []
-    names = {p.relative_to(work) for p in (work / "data").rglob("*.yml")}
-    old = {p.relative_to(project) for p in (project / "data").rglob("*.yml")}
-    for name in sorted(names | {Path("domain.yml")}):
-        source, target = work / name, project / name
-        if target.exists() and target.read_bytes() == source.read_bytes():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.retrain")
-        shutil.copyfile(source, temporary)
-        os.replace(temporary, target)
-        changed.append(str(name))
-    for name in sorted(old - names):
-        (project / name).unlink()
-        changed.append(str(name))
-    return changed
+    """Replace the project's reviewed file by the working copy's (the only file a run writes).
+
+    The tracked data files are never written: a `git pull` during the run stays as pulled.
+    """
+    source, target = work / REVIEWED, project / REVIEWED
+    if not source.exists() or (target.exists() and target.read_bytes() == source.read_bytes()):
+        return []
+    replace_atomically(target, source.read_text(encoding="utf-8"))
+    return [str(REVIEWED)]
 
 
 def run(db: Database, settings: Settings, job_id: int, progress: Progress) -> Outcome:
@@ -180,7 +177,7 @@ def run(db: Database, settings: Settings, job_id: int, progress: Progress) -> Ou
         progress.stage("validate")
         run_command(
             [RASA, "data", "validate", "--fail-on-warnings", "--config", str(config),
-             "--domain", str(work / "domain.yml"), "--data", str(work / "data")],
+             "--domain", str(work / "domain.yml"), "--data", *map(str, training_data(work))],
             progress,
         )  # fmt: skip
 
@@ -206,12 +203,7 @@ def run(db: Database, settings: Settings, job_id: int, progress: Progress) -> Ou
             raise StepFailed(reason) from error
 
         progress.stage("gate")
-        verdict = judge(report, live_report, tolerances(settings))
-        refused = links.response_problems(
-            answers.archive_responses(model), links.allowed_domains(settings)
-        )
-        if refused:
-            verdict = Verdict(False, [*verdict.reasons, *refused], verdict.comparison)
+        verdict = registry.gate(settings, model, report, live_report)
         for reason in verdict.reasons or ["not worse than the live model: passed"]:
             progress.line(f"gate: {reason}")
         status = "candidate" if verdict.passed else "rejected"
@@ -301,6 +293,7 @@ def add_model(
             status=status,
             finetuned=trained.finetuned,
             training_seconds=trained.seconds,
+            shape=project_shape(trained.work, trained.config),
         )
         if report:
             registry.save_report(settings, row, report)

@@ -17,8 +17,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from console.models import ModelApproval, TrainedModel, as_utc, audit, utcnow
+from certbot.evaluate import HELD_OUT_FILE, STORIES_DIR, evaluate
+from console.models import Database, ModelApproval, TrainedModel, as_utc, audit, utcnow
 from console.records import InputError
+from console.retrain import links
+from console.retrain.archive import AnswersUnreadable, archive_responses
+from console.retrain.dataset import training_data
+from console.retrain.gate import Verdict, judge, tolerances
+from console.retrain.shape import SHAPE_FILE, project_shape
 from console.settings import Settings
 
 MODEL_FILE = "model.tar.gz"
@@ -37,9 +43,11 @@ def fingerprint(files: dict[str, Path]) -> str:
 
 
 def data_fingerprint(project: Path, config: Path) -> str:
-    """Fingerprint of the training inputs: the config, domain.yml and every data/*.yml file."""
-    data = project / "data"
-    files = {str(path.relative_to(project)): path for path in data.rglob("*.yml")}
+    """Fingerprint of the training inputs: config, domain.yml, data/*.yml, the reviewed file."""
+    files = {}
+    for source in training_data(project):
+        paths = source.rglob("*.yml") if source.is_dir() else [source]
+        files.update({str(path.relative_to(project)): path for path in paths})
     return fingerprint({**files, "config.yml": config, "domain.yml": project / "domain.yml"})
 
 
@@ -87,8 +95,13 @@ def register(
     status: str,
     finetuned: bool = False,
     training_seconds: float | None = None,
+    shape: str | None = None,
 ) -> TrainedModel:
-    """Copy a trained model file into the registry and add its row."""
+    """Copy a trained model file into the registry and add its row.
+
+    `shape` (console/retrain/shape.py), kept beside the file, lets a later edit of only
+    answer texts reuse this model.
+    """
     model = TrainedModel(
         name=new_name(),
         created_by=created_by,
@@ -102,6 +115,8 @@ def register(
     target.mkdir(parents=True)
     try:
         shutil.copyfile(source, target / MODEL_FILE)
+        if shape is not None:
+            (target / SHAPE_FILE).write_text(shape, encoding="utf-8")
     except OSError:  # e.g. a full disk: leave no partial copy behind
         shutil.rmtree(target, ignore_errors=True)
         raise
@@ -177,37 +192,83 @@ def prune(session: Session, settings: Settings) -> list[str]:
     return removed
 
 
-def bootstrap(session: Session, settings: Settings, model: Path) -> TrainedModel | None:
-    """Register `model` (models/certbot.tar.gz) as live when it is newer than the registry.
+def bootstrap(db: Database, settings: Settings, model: Path) -> int | None:
+    """Register models/certbot.tar.gz (`make train`) and put it through the gate.
 
-    That is: the registry has no live model, or `make train` wrote the file after every
-    registered model was made (so `make train` then `make run` serves what was trained).
-    Its report is reused from `make eval` when that is newer than the model; otherwise the
-    next retraining job evaluates it.
+    Done when no model is live, or when the file was written after every registered model
+    from other inputs than the live model's (so `make train` after a console retrain,
+    trained on the same data, registers nothing). Like a console retrain, it goes live only
+    when it passes the gate against the live model; otherwise it stays "rejected" with the
+    gate's reasons, and the live model stays. Its report is make eval's when that is newer
+    than the file, else it is evaluated here. Returns the registered row's id, if any.
     """
     if not model.exists():
         return None
-    trained_at = datetime.fromtimestamp(model.stat().st_mtime, timezone.utc)
-    newest = max((m.created_at for m in all_models(session)), default=None)
-    if live_model(session) is not None and newest is not None and as_utc(newest) >= trained_at:
-        return None
     config = settings.retrain_config or settings.project / "config.yml"
-    row = register(
-        session,
-        settings,
-        model,
-        created_by="make train",
-        fingerprints=(
-            data_fingerprint(settings.project, config),
-            setup_fingerprint(settings.project, config),
-        ),
-        status="candidate",
+    fingerprints = (
+        data_fingerprint(settings.project, config),
+        setup_fingerprint(settings.project, config),
     )
-    report = settings.project / BOOTSTRAP_REPORT
-    if report.exists() and report.stat().st_mtime >= model.stat().st_mtime:
-        save_report(settings, row, json.loads(report.read_text(encoding="utf-8")))
-    audit(session, "make train", "model registered", f"model {row.name} from {model}")
-    return activate(session, settings, row.id, "make train")
+    trained_at = datetime.fromtimestamp(model.stat().st_mtime, timezone.utc)
+    with db.session() as session:
+        live = live_model(session)
+        newest = max((m.created_at for m in all_models(session)), default=None)
+        if live is not None and (
+            live.data_fingerprint == fingerprints[0]
+            or (newest is not None and as_utc(newest) >= trained_at)
+        ):
+            return None
+        live_report = report_of(settings, live) if live is not None else None
+    report = bootstrap_report(settings, model)
+    verdict = gate(settings, model, report, live_report)
+    shape = project_shape(settings.project, config)
+    with db.session() as session:
+        row = register(
+            session, settings, model, created_by="make train", fingerprints=fingerprints,
+            status="candidate" if verdict.passed else "rejected", shape=shape,
+        )  # fmt: skip
+        save_report(settings, row, {**report, "gate": verdict.as_dict()})
+        row.gate_passed = verdict.passed
+        row.gate_reasons = "\n".join(verdict.reasons)
+        audit(session, "make train", "model registered", f"model {row.name} from {model}")
+        if verdict.passed:
+            activate(session, settings, row.id, "make train")
+        return row.id
+
+
+def gate(
+    settings: Settings, model: Path, report: dict[str, Any], live: dict[str, Any] | None
+) -> Verdict:
+    """The gate for every model that would go live, however it was trained.
+
+    Its figures against the live model's (console/retrain/gate.py), and no answer linking
+    where answers may not (links.py).
+    """
+    verdict = judge(report, live, tolerances(settings))
+    try:
+        responses = archive_responses(model)
+    except AnswersUnreadable as error:
+        return Verdict(False, [*verdict.reasons, str(error)], verdict.comparison)
+    refused = links.response_problems(responses, links.allowed_domains(settings))
+    if refused:
+        return Verdict(False, [*verdict.reasons, *refused], verdict.comparison)
+    return verdict
+
+
+def bootstrap_report(settings: Settings, model: Path) -> dict[str, Any]:
+    """Make eval's report of `model` when it is newer than the file; else evaluated now."""
+    saved = settings.project / BOOTSTRAP_REPORT
+    if saved.exists() and saved.stat().st_mtime >= model.stat().st_mtime:
+        report = json.loads(saved.read_text(encoding="utf-8"))
+        if report.get("stories") is not None:
+            return report
+    return evaluate_model(settings, model)
+
+
+def evaluate_model(settings: Settings, model: Path) -> dict[str, Any]:
+    """The model's report, as the gate reads it: held-out NLU, CLINC150, real questions, stories."""
+    project = settings.project
+    return evaluate(model, project / HELD_OUT_FILE, project / STORIES_DIR)
 
 
 def approval_of(session: Session, model: TrainedModel) -> ModelApproval | None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import io
 import json
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -56,10 +58,18 @@ def db(settings: Settings) -> Database:
     return Database(settings.db_url)
 
 
-def model_file(folder: Path, content: bytes) -> Path:
-    """A stand-in model archive (the registry stores bytes; it never opens them)."""
+def model_file(folder: Path, content: bytes, responses: dict | None = None) -> Path:
+    """A small model archive: `content` and a metadata.json with these answers (none).
+
+    The registry stores its bytes; the gate reads the answers for their links.
+    """
     path = folder / f"m-{content.hex()[:12]}.tar.gz"
-    path.write_bytes(content)
+    metadata = json.dumps({"domain": {"responses": responses or {}}}).encode()
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in (("metadata.json", metadata), ("content", content)):
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            archive.addfile(member, io.BytesIO(data))
     return path
 
 

@@ -51,8 +51,12 @@ def approval(tmp_path_factory):
         model_pull_token=TOKEN,
         answer_link_domains=ALLOWED,
     )
-    with console.app.ctx.services.db.session() as session:
-        registry.bootstrap(session, console.settings, MODEL)
+    with console.app.ctx.services.db.session() as session:  # live, as if it passed the gate
+        row = registry.register(
+            session, console.settings, MODEL, created_by="make train",
+            fingerprints=("shipped", "shipped"), status="candidate",
+        )  # fmt: skip
+        registry.activate(session, console.settings, row.id, "make train")
     yield console
     console.served.stop()
 

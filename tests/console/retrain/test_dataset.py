@@ -21,12 +21,15 @@ from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 from console.models import Annotation
 from console.retrain.dataset import (
     HEADER,
+    LEGACY_REVIEWED,
     MAX_EXAMPLE_CHARS,
     REVIEWED,
     ExportError,
     ReviewedExample,
+    migrate_legacy,
     normalise,
     plan_export,
+    training_data,
     write_export,
 )
 from tests.servers import ROOT
@@ -90,7 +93,7 @@ def copy_project(into: Path, nlu: str | None = None) -> Path:
     """domain, config, data and the held-out set; `nlu` replaces data/nlu/ with one file."""
     shutil.copyfile(ROOT / "domain.yml", into / "domain.yml")
     shutil.copyfile(ROOT / "config.yml", into / "config.yml")
-    shutil.copytree(ROOT / "data", into / "data", ignore=shutil.ignore_patterns(REVIEWED.name))
+    shutil.copytree(ROOT / "data", into / "data")
     (into / "tests" / "nlu").mkdir(parents=True)
     shutil.copyfile(ROOT / "tests/nlu/test_nlu.yml", into / "tests/nlu/test_nlu.yml")
     if nlu is not None:
@@ -299,7 +302,9 @@ def test_a_new_faq_goes_with_its_answer_into_the_domain_rasa_trains_on(project):
     assert read_back(path)[1] == {"utter_faq/management_reviews": [{"text": clean}]}
 
     importer = TrainingDataImporter.load_from_config(
-        str(project / "config.yml"), str(project / "domain.yml"), [str(project / "data")]
+        str(project / "config.yml"),
+        str(project / "domain.yml"),
+        list(map(str, training_data(project))),
     )
     assert importer.get_domain().responses["utter_faq/management_reviews"] == [{"text": clean}]
     trained = [
@@ -426,6 +431,7 @@ def test_a_file_changed_since_the_plan_is_not_overwritten(project):
 )
 def test_a_reviewed_file_not_written_by_the_console_is_refused_and_kept(project, content, message):
     path = project / REVIEWED
+    path.parent.mkdir(parents=True)
     path.write_text(content, encoding="utf-8")
     with pytest.raises(ExportError, match=message):
         plan_export(project, [annotation(1, "hello again robot", "greet")])
@@ -434,6 +440,7 @@ def test_a_reviewed_file_not_written_by_the_console_is_refused_and_kept(project,
 
 def test_the_header_comment_is_kept(project):
     path = project / REVIEWED
+    path.parent.mkdir(parents=True)
     path.write_text('# Our own words about this file.\nversion: "3.1"\nnlu: []\n', encoding="utf-8")
     export(project, [annotation(1, "hello again robot", "greet")])
     text = path.read_text(encoding="utf-8")
@@ -445,12 +452,21 @@ def test_rasa_data_validate_passes_with_reviewed_examples_and_a_new_faq(project)
         project,
         [
             annotation(1, 'who hands out "iso certs": tell me #now', "faq/who_certifies"),
-            new_faq(2, "what is a surveillance audit", "surveillance_audits", "A yearly audit."),
+            new_faq(2, "how long are internal audit records kept", "audit_records", "A year."),
             annotation(3, "is my camera's iso broken", action="out_of_scope"),
         ],
     )
     result = subprocess.run(
-        [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings"],
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "data",
+            "validate",
+            "--fail-on-warnings",
+            "--data",
+            *(str(p.relative_to(project)) for p in training_data(project)),
+        ],
         cwd=project,
         capture_output=True,
         text=True,
@@ -459,6 +475,35 @@ def test_rasa_data_validate_passes_with_reviewed_examples_and_a_new_faq(project)
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "reviewed.yml" not in result.stdout + result.stderr
+    assert "audit_records" in (project / REVIEWED).read_text()
+
+
+def test_the_reviewed_file_lives_under_var_and_is_trained_on_as_extra_data(project):
+    assert REVIEWED.parts[0] == "var"
+    assert training_data(project) == [project / "data"]
+    export(project, [annotation(1, "who hands out the papers", "faq/who_certifies")])
+    assert training_data(project) == [project / "data", project / REVIEWED]
+    assert not list((project / "data").rglob("reviewed.yml"))
+
+
+def test_an_earlier_versions_reviewed_file_moves_from_data_to_var(project):
+    export(project, [annotation(1, "who hands out the papers", "faq/who_certifies")])
+    written = (project / REVIEWED).read_bytes()
+    legacy = project / LEGACY_REVIEWED
+    os.replace(project / REVIEWED, legacy)
+    assert migrate_legacy(project) == f"moved {LEGACY_REVIEWED} to {REVIEWED}"
+    assert (project / REVIEWED).read_bytes() == written and not legacy.exists()
+    assert migrate_legacy(project) is None
+
+
+def test_a_legacy_file_is_not_moved_over_a_newer_one_or_when_not_ours(project):
+    export(project, [annotation(1, "who hands out the papers", "faq/who_certifies")])
+    legacy = project / LEGACY_REVIEWED
+    legacy.write_text("version: '3.1'\nnlu: []\n")  # a file of the team's own
+    assert migrate_legacy(project) is None and legacy.exists()
+    shutil.copyfile(project / REVIEWED, legacy)
+    assert "left in place" in migrate_legacy(project)
+    assert legacy.exists()
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

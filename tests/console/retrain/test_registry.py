@@ -2,11 +2,10 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
-from console.models import AuditEntry
+from console.models import AuditEntry, TrainedModel
 from console.records import InputError
 from console.retrain import registry
 from tests.console.retrain.conftest import model_file, report, write_report
@@ -30,7 +29,10 @@ def test_register_copies_the_file_and_keeps_the_report(db, settings, tmp_path):
     with db.session() as session:
         row = add(session, settings, tmp_path, b"model one")
         registry.save_report(settings, row, report(accuracy=0.96, off_topic=0.003))
-    assert registry.model_path(settings, row).read_bytes() == b"model one"
+    assert (
+        registry.model_path(settings, row).read_bytes()
+        == model_file(tmp_path, b"model one").read_bytes()
+    )
     with db.session() as session:
         again = registry.all_models(session)[0]
         assert (again.accuracy, again.off_topic_rate) == (0.96, 0.003)
@@ -100,42 +102,80 @@ def test_prune_keeps_the_newest_and_never_live_or_previous_live(db, settings, tm
         assert registry.model_path(settings, row).exists() == (row.id in kept)
 
 
-def test_bootstrap_registers_the_trained_model_once_with_a_fresh_eval_report(
+def trained(tmp_path, settings, content: bytes, accuracy: float = 0.97, off_topic=0.002):
+    """A make-train model file with make eval's report of it, written just after it."""
+    model = model_file(tmp_path, content)
+    saved = write_report(settings.project / registry.BOOTSTRAP_REPORT, report(accuracy, off_topic))
+    after = model.stat().st_mtime + 1
+    os.utime(saved, (after, after))
+    return model
+
+
+def edit_data(settings, text: str) -> None:
+    (settings.project / "data" / "nlu" / "faq.yml").write_text(f"version: '3.1'\n# {text}\n")
+
+
+def row_of(db, row_id):
+    with db.session() as session:
+        row = session.get(TrainedModel, row_id)
+        session.expunge(row)
+        return row
+
+
+def test_bootstrap_gates_the_trained_model_once_with_make_evals_report(db, settings, tmp_path):
+    model = trained(tmp_path, settings, b"trained by make train", accuracy=0.968)
+    row = row_of(db, registry.bootstrap(db, settings, model))
+    assert (row.status, row.created_by, row.accuracy, row.gate_passed) == (
+        "live", "make train", 0.968, True
+    )  # fmt: skip
+    assert registry.report_of(settings, row)["gate"]["passed"] is True
+    assert registry.bootstrap(db, settings, model) is None
+
+
+def test_a_newer_model_from_new_data_goes_live_when_it_passes_the_gate(db, settings, tmp_path):
+    old = registry.bootstrap(db, settings, trained(tmp_path, settings, b"first"))
+    edit_data(settings, "an edited answer")
+    new = registry.bootstrap(db, settings, trained(tmp_path, settings, b"after the edit"))
+    assert row_of(db, new).status == "live"
+    assert row_of(db, old).status == "retired"
+    comparison = registry.report_of(settings, row_of(db, new))["gate"]["comparison"]
+    assert comparison["accuracy"]["delta"] == 0
+
+
+def test_a_worse_make_train_model_is_rejected_and_the_live_one_stays(db, settings, tmp_path):
+    """The bypass of issue 14: a model by make train went live without the gate."""
+    live = registry.bootstrap(db, settings, trained(tmp_path, settings, b"gated"))
+    edit_data(settings, "bad data")
+    worse = trained(tmp_path, settings, b"worse", accuracy=0.90)
+    row = row_of(db, registry.bootstrap(db, settings, worse))
+    assert (row.status, row.gate_passed) == ("rejected", False)
+    assert "held-out accuracy drops by 7.00%" in row.gate_reasons
+    assert row_of(db, live).status == "live"
+    assert registry.bootstrap(db, settings, worse) is None  # not registered twice
+
+
+def test_a_model_trained_on_the_live_models_inputs_is_not_registered(db, settings, tmp_path):
+    live = registry.bootstrap(db, settings, trained(tmp_path, settings, b"console retrain"))
+    assert registry.bootstrap(db, settings, trained(tmp_path, settings, b"same inputs")) is None
+    assert row_of(db, live).status == "live"
+
+
+def test_without_a_live_model_the_absolute_gates_decide(db, settings, tmp_path):
+    model = trained(tmp_path, settings, b"answers off-topic", off_topic=0.05)
+    row = row_of(db, registry.bootstrap(db, settings, model))
+    assert row.status == "rejected" and "off-topic" in row.gate_reasons
+    with db.session() as session:
+        assert registry.live_model(session) is None
+
+
+def test_a_make_train_model_linking_elsewhere_is_rejected_like_a_console_one(
     db, settings, tmp_path
 ):
-    model = model_file(tmp_path, b"trained by make train")
-    write_report(settings.project / registry.BOOTSTRAP_REPORT, report(accuracy=0.968))
-    later = time.time() + 5
-    os.utime(settings.project / registry.BOOTSTRAP_REPORT, (later, later))
-    with db.session() as session:
-        row = registry.bootstrap(session, settings, model)
-        assert (row.status, row.created_by, row.accuracy) == ("live", "make train", 0.968)
-        assert registry.bootstrap(session, settings, model) is None
-
-
-def test_bootstrap_makes_a_newer_make_train_model_live(db, settings, tmp_path):
-    first = model_file(tmp_path, b"first training")
-    with db.session() as session:
-        old = registry.bootstrap(session, settings, first)
-        assert registry.bootstrap(session, settings, first) is None
-    retrained = tmp_path / "retrained.tar.gz"
-    retrained.write_bytes(b"trained again after editing domain.yml")
-    later = time.time() + 60
-    os.utime(retrained, (later, later))
-    with db.session() as session:
-        new = registry.bootstrap(session, settings, retrained)
-        assert new is not None and registry.live_model(session).id == new.id
-        assert session.get(type(old), old.id).status == "retired"
-        assert registry.model_path(settings, new).read_bytes() == retrained.read_bytes()
-
-
-def test_bootstrap_ignores_an_eval_report_older_than_the_model(db, settings, tmp_path):
+    link = {"utter_faq/portal": [{"text": "Sign in at [our portal](https://evil.example/login)"}]}
+    model = model_file(tmp_path, b"links out", responses=link)
     write_report(settings.project / registry.BOOTSTRAP_REPORT, report())
-    earlier = time.time() - 60
-    os.utime(settings.project / registry.BOOTSTRAP_REPORT, (earlier, earlier))
-    with db.session() as session:
-        row = registry.bootstrap(session, settings, model_file(tmp_path, b"newer model"))
-        assert row.accuracy is None and registry.report_of(settings, row) is None
+    row = row_of(db, registry.bootstrap(db, settings, model))
+    assert row.status == "rejected" and "evil.example" in row.gate_reasons
 
 
 def test_data_fingerprint_follows_the_data_not_the_setup(settings):
@@ -151,7 +191,7 @@ def test_data_fingerprint_follows_the_data_not_the_setup(settings):
 
 def test_a_full_disk_while_registering_leaves_no_partial_model(db, settings, tmp_path):
     """A real write error (the file-size limit RLIMIT_FSIZE) while copying the model file."""
-    source = model_file(tmp_path, b"x" * 400_000)
+    source = model_file(tmp_path, os.urandom(400_000))  # incompressible: 400 kB on disk
     script = textwrap.dedent(
         f"""
         import resource, signal, sys
