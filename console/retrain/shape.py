@@ -34,7 +34,7 @@ def importer_for(project: Path, config: Path) -> TrainingDataImporter:
 
 def shape_of(importer: TrainingDataImporter, config: Path) -> str:
     """SHA-256 of the training inputs with each answer reduced to its name."""
-    domain = importer.get_domain().as_dict()
+    domain = dict(importer.get_domain().as_dict())  # a copy: as_dict is the domain's own
     answers = sorted(domain.pop("responses", {}))
     nlu = importer.get_nlu_data()
     examples = sorted(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from console.retrain.shape import project_shape
+from console.retrain.shape import importer_for, project_shape, shape_of
 from tests.servers import ROOT
 
 ANSWER = "**No.** ISO develops and publishes standards, but it does not certify"
@@ -70,3 +70,9 @@ def test_unreadable_inputs_have_no_shape(tmp_path):
     (tmp_path / "config.yml").write_text("recipe: default.v1\n")
     (tmp_path / "data").mkdir()
     assert project_shape(tmp_path, tmp_path / "config.yml") is None
+
+
+def test_the_shape_leaves_the_importers_domain_whole(project):
+    importer = importer_for(project, project / "config.yml")
+    shape_of(importer, project / "config.yml")
+    assert importer.get_domain().as_dict()["responses"]  # the answers the copy will say
