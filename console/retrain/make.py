@@ -24,7 +24,7 @@ from console.models import Database, TrainedModel
 from console.retrain import registry
 from console.retrain.archive import archive_responses, with_answers
 from console.retrain.dataset import migrate_legacy
-from console.retrain.shape import SHAPE_FILE, importer_for, shape_of
+from console.retrain.shape import SHAPE_FILE, importer_for, quiet, shape_of
 from console.settings import Settings
 
 
@@ -62,14 +62,16 @@ def with_edited_answers(settings: Settings, target: Path) -> bool:
     saved, source = folder / SHAPE_FILE, folder / registry.MODEL_FILE
     if not saved.exists() or not source.exists():
         return False
-    importer = importer_for(settings.project, config)
-    if shape_of(importer, config) != saved.read_text(encoding="utf-8"):
-        return False
-    domain = importer.get_domain().as_dict()
+    with quiet():
+        importer = importer_for(settings.project, config)
+        if shape_of(importer, config) != saved.read_text(encoding="utf-8"):
+            return False
+        domain = importer.get_domain().as_dict()
+        selector = importer.get_nlu_data().responses
     before = archive_responses(source)
     changed = sorted(k for k, v in domain["responses"].items() if before.get(k) != v)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with_answers(source, target, domain, importer.get_nlu_data().responses)
+    with_answers(source, target, domain, selector)
     copy_report(settings, folder)
     print(f"{target}: only answers changed ({', '.join(changed) or 'their layout'}):")
     print(f"  the live model {name} with the new answers, not retrained")

@@ -11,8 +11,11 @@ model with the new answers (console/retrain/make.py).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,14 @@ from ruamel.yaml.error import YAMLError
 from console.retrain.dataset import training_data
 
 SHAPE_FILE = "shape.json"
+
+
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Without Rasa's warnings about the data: training prints them, not a fingerprint."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        yield
 
 
 def importer_for(project: Path, config: Path) -> TrainingDataImporter:
@@ -62,6 +73,7 @@ def shape_of(importer: TrainingDataImporter, config: Path) -> str:
 def project_shape(project: Path, config: Path) -> str | None:
     """`shape_of` the project's current inputs; None when Rasa cannot read them."""
     try:
-        return shape_of(importer_for(project, config), config)
+        with quiet():
+            return shape_of(importer_for(project, config), config)
     except (RasaException, YAMLError, OSError, ValueError):
         return None
