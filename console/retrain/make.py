@@ -93,6 +93,8 @@ def register(settings: Settings, model: Path) -> bool:
     row_id = registry.bootstrap(db, settings, model)
     with db.session() as session:
         live = registry.live_model(session)
+        if row_id is None and live is None:  # registered before, and rejected: say why again
+            row_id = max((m.id for m in registry.all_models(session)), default=None)
         row = session.get(TrainedModel, row_id) if row_id is not None else None
         if row is not None and row.status == "live":
             print(f"{model}: passed the gate, registered and live as model {row.name}")

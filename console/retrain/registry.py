@@ -195,12 +195,13 @@ def prune(session: Session, settings: Settings) -> list[str]:
 def bootstrap(db: Database, settings: Settings, model: Path) -> int | None:
     """Register models/certbot.tar.gz (`make train`) and put it through the gate.
 
-    Done when no model is live, or when the file was written after every registered model
-    from other inputs than the live model's (so `make train` after a console retrain,
-    trained on the same data, registers nothing). Like a console retrain, it goes live only
-    when it passes the gate against the live model; otherwise it stays "rejected" with the
-    gate's reasons, and the live model stays. Its report is make eval's when that is newer
-    than the file, else it is evaluated here. Returns the registered row's id, if any.
+    Done when the file was written after every registered model, from other inputs than
+    the live model's, if any (so `make train` after a console retrain, trained on the
+    same data, registers nothing, and a rejected file is not registered twice). Like a
+    console retrain, it goes live only when it passes the gate against the live model;
+    otherwise it stays "rejected" with the gate's reasons, and the live model stays. Its
+    report is make eval's when that is newer than the file, else it is evaluated here.
+    Returns the registered row's id, if any.
     """
     if not model.exists():
         return None
@@ -213,10 +214,8 @@ def bootstrap(db: Database, settings: Settings, model: Path) -> int | None:
     with db.session() as session:
         live = live_model(session)
         newest = max((m.created_at for m in all_models(session)), default=None)
-        if live is not None and (
-            live.data_fingerprint == fingerprints[0]
-            or (newest is not None and as_utc(newest) >= trained_at)
-        ):
+        registered = newest is not None and as_utc(newest) >= trained_at
+        if registered or (live is not None and live.data_fingerprint == fingerprints[0]):
             return None
         live_report = report_of(settings, live) if live is not None else None
     report = bootstrap_report(settings, model)

@@ -70,11 +70,17 @@ def test_register_says_why_a_model_was_rejected_and_keeps_the_live_one(
     assert f"The live model stays {kept.name}." in out
 
 
-def test_register_fails_when_no_model_is_live(settings, tmp_path, capsys):
+def test_register_fails_when_no_model_is_live_and_says_why_each_time(
+    db, settings, tmp_path, capsys
+):
     model = model_file(tmp_path, b"answers everything")
     write_report(settings.project / registry.BOOTSTRAP_REPORT, report(off_topic=0.5))
     assert not make.register(settings, model)
     assert "REJECTED" in capsys.readouterr().out
+    assert not make.register(settings, model)  # the next make run: not registered again
+    assert "off-topic" in capsys.readouterr().out
+    with db.session() as session:
+        assert len(registry.all_models(session)) == 1
 
 
 def test_register_reports_a_model_that_passed(settings, tmp_path, capsys):
