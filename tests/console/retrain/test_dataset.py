@@ -1,4 +1,4 @@
-"""Annotations -> data/nlu/reviewed.yml: checks, duplicates, conflicts, FAQs, atomic writes."""
+"""Annotations -> var/training/reviewed.yml: checks, duplicates, conflicts, FAQs, atomic writes."""
 
 from __future__ import annotations
 
