@@ -1,5 +1,8 @@
+import asyncio
+
 import pytest
 
+from certbot.clinc import EVALUATION_FILE, evaluation_queries, load
 from certbot.evaluate import (
     MAX_OFF_TOPIC_ANSWERED,
     MAX_REAL_WRONG_ANSWERS,
@@ -7,10 +10,14 @@ from certbot.evaluate import (
     MIN_REAL_RIGHT,
     gate_failures,
     gives_domain_answer,
+    load_agent,
+    load_held_out,
     outcome,
+    parse_all,
     per_intent_scores,
     side_by_side,
 )
+from tests.servers import MODEL
 
 
 def parse(name, ranking=(), full=None):
@@ -92,3 +99,19 @@ def test_real_questions_treated_right_are_gated_per_kind(kind):
     right[kind] -= 0.01
     [failure] = gate_failures(gated)
     assert kind in failure
+
+
+def test_parses_in_batches_are_what_the_bot_parses_one_message_at_a_time():
+    agent = load_agent(MODEL)
+    texts = [text for text, _ in load_held_out()[:70]]
+    texts += [text for text, _ in evaluation_queries(load(EVALUATION_FILE))[:70]]
+    texts += ["hi", "/session_start", "iso " * 300, "¿quién emite los certificados ISO?"]
+    batched = parse_all(agent, texts)
+    for text, parse in zip(texts, batched, strict=True):
+        alone = asyncio.run(agent.parse_message(text))
+        assert parse["text"] == alone["text"] == text.strip()
+        assert outcome(parse) == outcome(alone), text
+        assert parse["intent"]["confidence"] == pytest.approx(
+            alone["intent"]["confidence"], abs=1e-3
+        )
+        assert parse.keys() == alone.keys()
