@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import threading
 import uuid
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,6 +137,15 @@ class Console:
         assert page.status_code == 200, page.text
         session.csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)
         return session
+
+
+def copy_inputs(into: Path, names: Iterable[str]) -> Path:
+    """The checkout's files and folders `names` copied into `into` (the checkout untouched)."""
+    for name in names:
+        (into / name).parent.mkdir(parents=True, exist_ok=True)
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copyfile
+        copy(ROOT / name, into / name)
+    return into
 
 
 def login_csrf(session: requests.Session, url: str) -> str:

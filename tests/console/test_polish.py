@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import uuid
 from datetime import datetime, timedelta, timezone
 from itertools import pairwise
@@ -24,9 +23,8 @@ from rasa.shared.core.events import (
 )
 
 from console.models import Annotation, TrainedModel, TrainingJob, utcnow
-from tests.console.conftest import EventStore, make_console
+from tests.console.conftest import EventStore, copy_inputs, make_console
 from tests.console.test_browser import assert_accessible, sign_in
-from tests.servers import ROOT
 
 GREETING = "Hi! I'm Bulltek's virtual assistant. What would you like to know?"
 ANSWER = "**Usually not.** Ask [IAF CertSearch](https://www.iafcertsearch.org) first.\nThen us."
@@ -67,12 +65,7 @@ def question(text: str, intent: str, confidence: float) -> UserUttered:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory):
     """The training inputs the export preview reads, copied (the checkout stays untouched)."""
-    root = tmp_path_factory.mktemp("polish-project")
-    for name in PROJECT_FILES:
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copyfile
-        copy(ROOT / name, root / name)
-    return root
+    return copy_inputs(tmp_path_factory.mktemp("polish-project"), PROJECT_FILES)
 
 
 @pytest.fixture(scope="module")

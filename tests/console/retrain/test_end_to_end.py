@@ -7,7 +7,6 @@ trainings (the shipped config, finetuning the live model) on a temporary project
 from __future__ import annotations
 
 import re
-import shutil
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -23,10 +22,10 @@ from console.retrain import make, registry
 from console.retrain.archive import archive_responses
 from console.retrain.dataset import REVIEWED
 from console.retrain.make import reuse_live, with_edited_answers
-from tests.console.conftest import make_console, rate_down
+from tests.console.conftest import copy_inputs, make_console, rate_down
 from tests.console.test_browser import assert_accessible, sign_in
 from tests.integration.responses import matches_response
-from tests.servers import ALLOWED_ORIGIN, MODEL, ROOT, Bot
+from tests.servers import ALLOWED_ORIGIN, MODEL, Bot
 
 TOKEN = "pull-token-" + uuid.uuid4().hex
 JOB_SECONDS = 1800
@@ -55,12 +54,7 @@ PORTAL_QUESTIONS = [
 def project(tmp_path_factory) -> Path:
     """A copy of the training inputs the jobs may change (`make pytest` has trained the
     shipped model from these, so finetuning applies)."""
-    root = tmp_path_factory.mktemp("project")
-    for name in PROJECT_FILES:
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copyfile
-        copy(ROOT / name, root / name)
-    return root
+    return copy_inputs(tmp_path_factory.mktemp("project"), PROJECT_FILES)
 
 
 @pytest.fixture(scope="module")
