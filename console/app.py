@@ -75,11 +75,18 @@ async def refuse_huge_ids(request: Request) -> None:
 
 
 async def refuse_static_folders(request: Request) -> None:
-    """404 for `/static/`, a folder in it or a name with a NUL (Sanic's file handler: 500)."""
+    """404 for `/static/`, a folder in it, or an impossible name (Sanic's handler: 500).
+
+    Impossible: with a NUL, or too long for the file system.
+    """
     if not request.path.startswith("/static/"):
         return
     name = unquote(request.path.removeprefix("/static/"))
-    if "\x00" in name or (STATIC / name).resolve().is_dir():
+    try:
+        refused = "\x00" in name or (STATIC / name).resolve().is_dir()
+    except OSError:  # ENAMETOOLONG and the like: no such file either
+        refused = True
+    if refused:
         raise NotFound("no such file")
 
 

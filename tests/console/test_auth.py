@@ -153,7 +153,8 @@ def test_pages_without_session_redirect_and_api_is_401(console):
 
 
 @pytest.mark.parametrize(
-    "path", ["/static/", "/static/.", "/static/%2e", "/static/%00", "/static/x%00"]
+    "path",
+    ["/static/", "/static/.", "/static/%2e", "/static/%00", "/static/x%00", "/static/" + "x" * 300],
 )
 def test_static_folders_and_impossible_names_are_not_found(console, path):
     response = requests.get(console.url + path, allow_redirects=False)
