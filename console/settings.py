@@ -76,6 +76,11 @@ class Settings:
     contact_poll: float = 30.0
     contact_retry: float = 60.0
 
+    @property
+    def training_config(self) -> Path:
+        """The config trainings use: RETRAIN_CONFIG, else the project's config.yml."""
+        return self.retrain_config or self.project / "config.yml"
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         """Settings from environment variables, with the defaults above."""

@@ -28,15 +28,22 @@ from console.retrain.shape import SHAPE_FILE, importer_for, quiet, shape_of
 from console.settings import Settings
 
 
-def reuse_live(settings: Settings, target: Path) -> bool:
-    """Copy the live model (and its report) to `target` if its training inputs are today's."""
-    config = settings.retrain_config or settings.project / "config.yml"
-    wanted = registry.data_fingerprint(settings.project, config)
+def live_folder(settings: Settings) -> tuple[Path, str, str] | None:
+    """The live model's registry folder, name and data fingerprint (None if none is live)."""
     with Database(settings.db_url).session() as session:
         live = registry.live_model(session)
-        if live is None or live.data_fingerprint != wanted:
-            return False
-        folder, name = registry.folder(settings, live), live.name
+        if live is None:
+            return None
+        return registry.folder(settings, live), live.name, live.data_fingerprint
+
+
+def reuse_live(settings: Settings, target: Path) -> bool:
+    """Copy the live model (and its report) to `target` if its training inputs are today's."""
+    wanted = registry.data_fingerprint(settings.project, settings.training_config)
+    found = live_folder(settings)
+    if found is None or found[2] != wanted:
+        return False
+    folder, name, _ = found
     source = folder / registry.MODEL_FILE
     if not source.exists():
         return False
@@ -53,12 +60,11 @@ def with_edited_answers(settings: Settings, target: Path) -> bool:
     Only answer texts: the inputs have the live model's shape (console/retrain/shape.py),
     so training would learn the same; the copy carries the live model's report.
     """
-    config = settings.retrain_config or settings.project / "config.yml"
-    with Database(settings.db_url).session() as session:
-        live = registry.live_model(session)
-        if live is None:
-            return False
-        folder, name = registry.folder(settings, live), live.name
+    config = settings.training_config
+    found = live_folder(settings)
+    if found is None:
+        return False
+    folder, name, _ = found
     saved, source = folder / SHAPE_FILE, folder / registry.MODEL_FILE
     if not saved.exists() or not source.exists():
         return False

@@ -66,7 +66,7 @@ def working_copy(settings: Settings, into: Path) -> Path:
         (into / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(project / name, into / name)
     config = into / "config.yml"
-    shutil.copyfile(settings.retrain_config or project / "config.yml", config)
+    shutil.copyfile(settings.training_config, config)
     return config
 
 

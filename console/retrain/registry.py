@@ -205,7 +205,7 @@ def bootstrap(db: Database, settings: Settings, model: Path) -> int | None:
     """
     if not model.exists():
         return None
-    config = settings.retrain_config or settings.project / "config.yml"
+    config = settings.training_config
     fingerprints = (
         data_fingerprint(settings.project, config),
         setup_fingerprint(settings.project, config),
