@@ -20,6 +20,9 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export PYTHONWARNINGS := ignore::DeprecationWarning
 export HF_HUB_OFFLINE := 1
 
+# Training and evaluation keep sentence vectors here, so reruns encode only new texts
+# (certbot/sentence_encoder.py); never set for the bot, which keeps no visitor's text.
+VECTORS    := SENTENCE_VECTOR_STORE=var/cache/sentence-vectors
 # Training examples from the console's reviewed annotations (console/retrain/dataset.py).
 REVIEWED   := var/training/reviewed.yml
 REPORT     := var/results/eval/report.json
@@ -51,13 +54,13 @@ train: $(MODEL) $(REPORT) ## train if inputs changed (answer texts only: seconds
 
 $(MODEL): $(TRAINING_INPUTS) | setup
 	@$(BIN)/python -m console.retrain.make reuse $(MODEL) || { start=$$(date +%s) && \
-	  $(RASA) train --fixed-model-name certbot --out models --data data $$(ls $(REVIEWED) 2>/dev/null) && \
+	  $(VECTORS) $(RASA) train --fixed-model-name certbot --out models --data data $$(ls $(REVIEWED) 2>/dev/null) && \
 	  echo $$(( $$(date +%s) - start )) > models/certbot.train-seconds; }
 
 # The report the gate reads before a newly trained model goes live (console/retrain/registry.py).
 $(REPORT): $(MODEL)
 	@mkdir -p var/log && echo "Evaluating $(MODEL) for the gate (1-2 minutes; var/log/eval.log)"
-	@$(BIN)/python -m certbot.evaluate --model $(MODEL) --stories tests/stories --out $(@D) \
+	@$(VECTORS) $(BIN)/python -m certbot.evaluate --model $(MODEL) --stories tests/stories --out $(@D) \
 	  >var/log/eval.log 2>&1 || true
 	@test $@ -nt $(MODEL) || { echo "The evaluation failed: see var/log/eval.log" >&2; exit 1; }
 
@@ -95,7 +98,7 @@ test-stories: setup $(MODEL) ## rasa test on the test stories, failing on any wr
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results/stories
 
 eval: setup $(MODEL) ## held-out NLU accuracy, CLINC150 off-topic false answers, real questions, stories; the gates
-	$(BIN)/python -m certbot.evaluate --model $(MODEL) --stories tests/stories --out $(dir $(REPORT))
+	$(VECTORS) $(BIN)/python -m certbot.evaluate --model $(MODEL) --stories tests/stories --out $(dir $(REPORT))
 
 bench: setup $(MODEL) ## load benchmark, every text new then repeated texts, ours vs a `rasa init` bot (BENCH_SECONDS=60 per load)
 	$(BIN)/python -m bench --visitors $(BENCH_VISITORS) --seconds $(BENCH_SECONDS)

@@ -5,6 +5,11 @@ without its dependencies, which would pull PyTorch); `transformers` loads its sa
 file into `TFBertModel`. The file's hash is checked before anything is loaded, so another
 file fails loudly. A sentence vector is the mean of the last hidden state over the real
 tokens, L2-normalised (how the model was trained). Nothing is downloaded.
+
+Training and evaluation meet the same texts run after run (the training examples, the
+evaluation sets), so they keep vectors on disk by text (`VectorStore`, named by
+SENTENCE_VECTOR_STORE or `keep_vectors`): a retraining encodes only its new texts. The bot
+never keeps one: visitors' texts are not written anywhere by the encoder.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -23,6 +29,13 @@ logger = logging.getLogger(__name__)
 MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 MAX_TOKENS = 128
 BATCH = 64
+DIMENSIONS = 384
+# A folder where training and evaluation keep sentence vectors (never set for the bot), and
+# the project's (`make train`, `make eval` and the console's retraining use it).
+VECTOR_STORE_ENV = "SENTENCE_VECTOR_STORE"
+VECTOR_DIR = Path("var/cache/sentence-vectors")
+# Texts looked up per SQL statement (below SQLite's limit on parameters).
+LOOKUP_CHUNK = 500
 
 
 class EncoderUnavailable(RuntimeError):
@@ -49,8 +62,41 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+class VectorStore:
+    """Sentence vectors kept in a SQLite file by text, for the encoder whose hash names it."""
+
+    def __init__(self, directory: Path) -> None:
+        """Open (or create) the store of this encoder's vectors in `directory`."""
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"{MODEL_SHA256[:16]}-{MAX_TOKENS}.sqlite"
+        self._db = sqlite3.connect(self.path, timeout=30)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (text TEXT PRIMARY KEY, vector BLOB)")
+
+    def get(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those of `texts` that have one."""
+        found: dict[str, np.ndarray] = {}
+        unique = list(dict.fromkeys(texts))
+        for start in range(0, len(unique), LOOKUP_CHUNK):
+            chunk = unique[start : start + LOOKUP_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT text, vector FROM vectors WHERE text IN ({marks})"
+            for text, blob in self._db.execute(query, chunk):
+                vector = np.frombuffer(blob, dtype=np.float32)
+                if vector.shape == (DIMENSIONS,):
+                    found[text] = vector
+        return found
+
+    def put(self, vectors: dict[str, np.ndarray]) -> None:
+        """Keep these vectors (one transaction)."""
+        rows = [(text, v.astype(np.float32).tobytes()) for text, v in vectors.items()]
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
+
+
 class SentenceEncoder:
     """Texts to unit sentence vectors (384 dimensions)."""
+
+    store: VectorStore | None = None
 
     def __init__(self, path: Path) -> None:
         """Check the weights' hash, then load tokenizer and model from `path`."""
@@ -79,8 +125,37 @@ class SentenceEncoder:
 
         self._pooled = pooled
 
+    def keep_vectors(self, directory: Path) -> None:
+        """From now on, look vectors up in (and add new ones to) the store in `directory`."""
+        try:
+            self.store = VectorStore(directory)
+        except sqlite3.Error as error:
+            self.store = None
+            logger.warning(
+                "no sentence vector store in %s (%s): encoding every text", directory, error
+            )
+
     def encode(self, texts: list[str]) -> np.ndarray:
-        """One unit vector per text, shape (len(texts), 384)."""
+        """One unit vector per text, shape (len(texts), 384); stored ones are not recomputed."""
+        if self.store is None or not texts:
+            return self._encode(texts)
+        try:
+            known = self.store.get(texts)
+        except sqlite3.Error as error:
+            logger.warning("sentence vector store %s unreadable (%s)", self.store.path, error)
+            return self._encode(texts)
+        missing = [text for text in dict.fromkeys(texts) if text not in known]
+        if missing:
+            fresh = dict(zip(missing, self._encode(missing), strict=True))
+            known.update(fresh)
+            try:
+                self.store.put(fresh)
+            except sqlite3.Error as error:
+                logger.warning("sentence vectors not stored in %s (%s)", self.store.path, error)
+        return np.stack([known[text] for text in texts])
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """Run the model over `texts` in batches."""
         vectors = []
         for start in range(0, len(texts), BATCH):
             batch = texts[start : start + BATCH]
@@ -91,7 +166,7 @@ class SentenceEncoder:
             ids = tokens["input_ids"].astype(np.int32)
             mask = tokens["attention_mask"].astype(np.int32)
             vectors.append(self._pooled(ids, mask).numpy())
-        return np.concatenate(vectors) if vectors else np.zeros((0, 384), dtype=np.float32)
+        return np.concatenate(vectors) if vectors else np.zeros((0, DIMENSIONS), dtype=np.float32)
 
 
 @lru_cache(maxsize=1)
@@ -100,4 +175,6 @@ def shared_encoder() -> SentenceEncoder:
     path = model_dir()
     encoder = SentenceEncoder(path)
     logger.info("sentence encoder loaded from %s", path)
+    if os.environ.get(VECTOR_STORE_ENV):
+        encoder.keep_vectors(Path(os.environ[VECTOR_STORE_ENV]))
     return encoder

@@ -46,3 +46,43 @@ def test_a_vector_does_not_depend_on_its_batch():
 
 def test_no_text_gives_no_vector():
     assert shared_encoder().encode([]).shape == (0, 384)
+
+
+@pytest.fixture
+def encoder_with_store(tmp_path):
+    """The shared encoder keeping vectors in `tmp_path` for one test, then none again."""
+    encoder = shared_encoder()
+    encoder.keep_vectors(tmp_path)
+    yield encoder
+    encoder.store = None
+
+
+def test_stored_vectors_are_the_encoded_ones_and_not_recomputed(encoder_with_store, monkeypatch):
+    texts = ["who issues ISO certificates?", "play jazz", "who issues ISO certificates?"]
+    first = encoder_with_store.encode(texts)
+    np.testing.assert_allclose(first, shared_encoder()._encode(texts), atol=1e-5)
+    assert set(encoder_with_store.store.get(texts)) == {"who issues ISO certificates?", "play jazz"}
+
+    encoded: list[list[str]] = []
+    original = encoder_with_store._encode
+    monkeypatch.setattr(
+        encoder_with_store, "_encode", lambda batch: encoded.append(batch) or original(batch)
+    )
+    again = encoder_with_store.encode(["play jazz", "a new text", "who issues ISO certificates?"])
+    assert encoded == [["a new text"]]
+    np.testing.assert_allclose(again[0], first[1], atol=1e-6)
+    np.testing.assert_allclose(again[2], first[0], atol=1e-6)
+
+
+def test_a_store_that_is_not_a_database_costs_only_the_encoding(tmp_path, caplog):
+    encoder = shared_encoder()
+    encoder.keep_vectors(tmp_path)
+    try:
+        encoder.store.path.write_bytes(b"not a database" * 100)
+        encoder.keep_vectors(tmp_path)
+        vectors = encoder.encode(["is iso certification mandatory"])
+        assert encoder.store is None
+    finally:
+        encoder.store = None
+    assert vectors.shape == (1, 384)
+    assert "no sentence vector store" in caplog.text
