@@ -115,3 +115,16 @@ def test_parses_in_batches_are_what_the_bot_parses_one_message_at_a_time():
             alone["intent"]["confidence"], abs=1e-3
         )
         assert parse.keys() == alone.keys()
+        ranked = [
+            (i["name"], pytest.approx(i["confidence"], abs=1e-4)) for i in alone["intent_ranking"]
+        ]
+        assert [(i["name"], i["confidence"]) for i in parse["intent_ranking"]] == ranked
+        if "response_selector" in alone:
+            picked, alone_picked = (p["response_selector"]["faq"] for p in (parse, alone))
+            assert (
+                picked["response"]["intent_response_key"]
+                == (alone_picked["response"]["intent_response_key"])
+            )
+            assert picked["response"]["confidence"] == pytest.approx(
+                alone_picked["response"]["confidence"], abs=1e-4
+            )
