@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from certbot.sentence_encoder import VECTOR_DIR, VECTOR_STORE_ENV
 from console.models import Database, TrainedModel, TrainingJob, audit
 from console.records import standing_annotations
 from console.retrain import answers, links, registry
@@ -37,6 +38,8 @@ from console.settings import Settings
 
 RASA = str(Path(sys.executable).parent / "rasa")
 FINETUNE_EPOCH_FRACTION = 0.5
+# Lines of a failed background check's output shown in the job's log.
+CHECK_LOG_LINES = 30
 QUIET = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
 
 
@@ -70,13 +73,22 @@ def working_copy(settings: Settings, into: Path) -> Path:
     return config
 
 
-def run_command(args: list[str], progress: Progress) -> None:
-    """Run a command, streaming its output (lines and tqdm updates) to `progress`."""
+def run_command(
+    args: list[str],
+    progress: Progress,
+    env: dict[str, str] | None = None,
+    beside: Check | None = None,
+) -> None:
+    """Run a command, streaming its output (lines and tqdm updates) to `progress`.
+
+    With `beside`, a check running at the same time: when it fails, the command is stopped
+    and its failure is the step's.
+    """
     process = subprocess.Popen(
         args,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env={**os.environ, **QUIET},
+        env={**os.environ, **QUIET, **(env or {})},
     )
     buffer = b""
     try:
@@ -85,13 +97,53 @@ def run_command(args: list[str], progress: Progress) -> None:
             *lines, buffer = buffer.replace(b"\r", b"\n").split(b"\n")
             for line in lines:
                 progress.line(line.decode(errors="replace"))
+            if beside is not None and beside.failed():
+                break
         progress.line(buffer.decode(errors="replace"))
     finally:
         if process.poll() is None:
             process.kill()
         code = process.wait()
+    if beside is not None:
+        beside.outcome(progress)
     if code != 0:
         raise StepFailed(f"{Path(args[0]).name} {args[1]} failed (exit code {code})")
+
+
+class Check:
+    """A command run in the background beside a step (its output kept in a file)."""
+
+    def __init__(self, name: str, args: list[str], log: Path) -> None:
+        """Start `args` (called `name` in messages), writing its output to `log`."""
+        self.name = name
+        with log.open("wb") as output:
+            self.process = subprocess.Popen(
+                args, stdout=output, stderr=subprocess.STDOUT, env={**os.environ, **QUIET}
+            )
+        self.log = log
+
+    def __enter__(self) -> Check:
+        """The running check."""
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop the command if it still runs (the step failed or was cancelled)."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def failed(self) -> bool:
+        """True once the command has ended with an error."""
+        return self.process.poll() not in (None, 0)
+
+    def outcome(self, progress: Progress) -> None:
+        """Wait for the command; StepFailed, with its output in the log, when it failed."""
+        code = self.process.wait()
+        if code != 0:
+            output = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+            for line in output[-CHECK_LOG_LINES:]:
+                progress.line(line)
+            raise StepFailed(f"{self.name} failed (exit code {code})")
 
 
 def export(db: Database, settings: Settings, work: Path, progress: Progress) -> Any:
@@ -119,29 +171,37 @@ def can_finetune(plan: Any, live: TrainedModel | None, settings: Settings, work:
     )
 
 
-def train(work: Path, out: Path, progress: Progress, base: Path | None) -> tuple[Path, bool]:
+def train(
+    work: Path, out: Path, progress: Progress, base: Path | None, vectors: Path, check: Check
+) -> tuple[Path, bool]:
     """Finetune `base` (if given) or train in full into `out`; (model file, finetuned?).
 
     Rasa refuses to finetune when the domain's dialogue-relevant keys changed since `base`
-    was trained: then (or when finetuning fails otherwise) a full training runs.
+    was trained: then (or when finetuning fails otherwise) a full training runs. Sentence
+    vectors are kept in `vectors`, so only new examples are encoded. The data's validation
+    `check` runs meanwhile (so Rasa's own is skipped); when it fails, training stops.
     """
     progress.stage("train")
+    env = {VECTOR_STORE_ENV: str(vectors)}
     args = [
         RASA, "train", "--config", str(work / "config.yml"), "--domain", str(work / "domain.yml"),
         "--data", *map(str, training_data(work)), "--out", str(out),
-        "--fixed-model-name", "candidate",
+        "--fixed-model-name", "candidate", "--skip-validation",
     ]  # fmt: skip
     finetuned = base is not None
     if base is not None:
         progress.line(f"finetuning the live model (epoch fraction {FINETUNE_EPOCH_FRACTION})")
         try:
             fraction = str(FINETUNE_EPOCH_FRACTION)
-            run_command([*args, "--finetune", str(base), "--epoch-fraction", fraction], progress)
+            finetune = [*args, "--finetune", str(base), "--epoch-fraction", fraction]
+            run_command(finetune, progress, env, check)
         except StepFailed as error:
+            if check.failed():
+                raise
             progress.line(f"finetuning failed ({error}): training in full instead")
             finetuned = False
     if not finetuned:
-        run_command(args, progress)
+        run_command(args, progress, env, check)
     model = out / "candidate.tar.gz"
     if not model.exists():
         raise StepFailed("training finished without writing a model")
@@ -175,19 +235,23 @@ def run(db: Database, settings: Settings, job_id: int, progress: Progress) -> Ou
         plan = export(db, settings, work, progress)
 
         progress.stage("validate")
-        run_command(
-            [RASA, "data", "validate", "--fail-on-warnings", "--config", str(config),
-             "--domain", str(work / "domain.yml"), "--data", *map(str, training_data(work))],
-            progress,
-        )  # fmt: skip
-
         with db.session() as session:
             live = registry.live_model(session)
             base = registry.model_path(settings, live) if live else None
             finetune = can_finetune(plan, live, settings, work)
-        started = time.monotonic()
-        out = Path(temporary) / "out"
-        model, finetune = train(work, out, progress, base if finetune else None)
+        with Check(
+            "rasa data validate",
+            [RASA, "data", "validate", "--fail-on-warnings", "--config", str(config),
+             "--domain", str(work / "domain.yml"), "--data", *map(str, training_data(work))],
+            Path(temporary) / "validate.log",
+        ) as validation:  # fmt: skip
+            progress.line("validating the data while training")
+            started = time.monotonic()
+            vectors = settings.project / VECTOR_DIR
+            model, finetune = train(
+                work, Path(temporary) / "out", progress, base if finetune else None, vectors,
+                validation,
+            )  # fmt: skip
         seconds = time.monotonic() - started
 
         trained = Trained(model, finetune, seconds, work, config)
