@@ -115,13 +115,22 @@ class SecondOpinion(GraphComponent, IntentClassifier):
         return cls(config, model_storage, resource, weights)
 
     def train(self, training_data: TrainingData) -> Resource:
-        """Fit the regression on the encoded training examples and store it."""
+        """Fit the regression on the encoded training examples and store it.
+
+        Finetuning (Rasa loads the live model's weights first) starts from those weights
+        when the labels are the same: the same optimum, reached in a fraction of the time.
+        """
         from sklearn.linear_model import LogisticRegression
 
         examples = [m for m in training_data.intent_examples if m.get("text")]
         vectors = shared_encoder().encode([m.get("text") for m in examples])
         labels = [m.get_full_intent() for m in examples]
         regression = LogisticRegression(C=self.config["regularisation"], max_iter=3000)
+        previous = self._weights
+        if previous is not None and sorted(set(labels)) == list(previous["labels"]):
+            regression.warm_start = True
+            regression.coef_ = previous["coef"].astype(np.float64)
+            regression.intercept_ = previous["intercept"].astype(np.float64)
         regression.fit(vectors, labels)
         self._weights = {
             "labels": np.array(regression.classes_, dtype=str),

@@ -44,6 +44,29 @@ def trained(tmp_path_factory):
     return SecondOpinion.load(config, storage, resource, context)
 
 
+def test_finetuning_starts_from_the_loaded_weights_and_reaches_the_same_regression(
+    trained, tmp_path
+):
+    """Rasa finetunes by loading the live model's component, then training it."""
+    data = training_data()
+    data.training_examples.append(
+        Message(data={"text": "is an iso certificate a legal duty", "intent": "faq",
+                      "intent_response_key": "faq/mandatory"})
+    )  # fmt: skip
+    context = ExecutionContext(graph_schema=None, model_id="2", is_finetuning=True)
+    storage = LocalModelStorage(tmp_path)
+    cold = SecondOpinion.create(trained.config, storage, Resource("cold"), context)
+    cold.train(data)
+    finetuned = SecondOpinion.load(
+        trained.config, trained._model_storage, trained._resource, context
+    )
+    finetuned._model_storage, finetuned._resource = storage, Resource("finetuned")
+    finetuned.train(data)
+    assert list(finetuned._weights["labels"]) == list(cold._weights["labels"])
+    texts = ["are companies legally obliged to get iso", "play jazz", "may we show the logo"]
+    assert finetuned.probabilities(texts) == pytest.approx(cold.probabilities(texts), abs=0.02)
+
+
 def predicted(text: str, intent: str, ranking: tuple[str, ...] = ()) -> Message:
     names = ranking or (intent,)
     return Message(
