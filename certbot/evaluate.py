@@ -43,6 +43,7 @@ from certbot.real_questions import (
     print_set,
     set_report,
 )
+from certbot.sentence_encoder import shared_encoder
 
 HELD_OUT_FILE = Path("tests/nlu/test_nlu.yml")
 STORIES_DIR = Path("tests/stories")
@@ -116,6 +117,16 @@ def load_agent(model: Path) -> Any:
     configure_logging_and_warnings(logging.WARNING)
     configure_structlog(logging.WARNING)
     return Agent.load(str(model))
+
+
+def warm_up() -> None:
+    """Import Rasa and load the sentence encoder, so that `evaluate` starts at once.
+
+    The console's retraining calls it while the model trains (its CPU is mostly idle then).
+    """
+    import rasa.core.agent  # noqa: F401
+
+    shared_encoder()
 
 
 def parse_all(agent: Any, texts: list[str]) -> list[dict[str, Any]]:

@@ -14,11 +14,13 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from certbot.evaluate import warm_up
 from certbot.sentence_encoder import VECTOR_DIR, VECTOR_STORE_ENV
 from console.models import Database, TrainedModel, TrainingJob, audit
 from console.records import standing_annotations
@@ -246,6 +248,9 @@ def run(db: Database, settings: Settings, job_id: int, progress: Progress) -> Ou
             Path(temporary) / "validate.log",
         ) as validation:  # fmt: skip
             progress.line("validating the data while training")
+            # Rasa's imports and the sentence encoder, loaded for the evaluation meanwhile.
+            warming = threading.Thread(target=warm_up, name="evaluation warm-up", daemon=True)
+            warming.start()
             started = time.monotonic()
             vectors = settings.project / VECTOR_DIR
             model, finetune = train(
@@ -256,6 +261,7 @@ def run(db: Database, settings: Settings, job_id: int, progress: Progress) -> Ou
 
         trained = Trained(model, finetune, seconds, work, config)
         progress.stage("evaluate")
+        warming.join()
         try:
             report = evaluate(settings, model, progress)
             live_report = live_report_of(db, settings, progress)
