@@ -28,7 +28,7 @@ REVIEWED   := var/training/reviewed.yml
 REPORT     := var/results/eval/report.json
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard $(REVIEWED)) $(SPACY_DIR)/meta.json
 
-.PHONY: help setup train run scale console user shell retrain test lint validate widget-check widget pytest test-stories eval bench data clean
+.PHONY: help setup train run scale console user shell retrain test lint validate widget-check widget pytest test-stories eval bench bench-retrain data clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -99,6 +99,10 @@ test-stories: setup $(MODEL) ## rasa test on the test stories, failing on any wr
 
 eval: setup $(MODEL) ## held-out NLU accuracy, CLINC150 off-topic false answers, real questions, stories; the gates
 	$(VECTORS) $(BIN)/python -m certbot.evaluate --model $(MODEL) --stories tests/stories --out $(dir $(REPORT))
+
+bench-retrain: setup ## click to live, timed, on a running `make run` (run it on a copy): make bench-retrain NAME=alice
+	@test -n "$(NAME)" || { echo "usage: make bench-retrain NAME=alice (a reviewer)" >&2; exit 2; }
+	$(BIN)/python -m bench.retrain --user "$(NAME)"
 
 bench: setup $(MODEL) ## load benchmark, every text new then repeated texts, ours vs a `rasa init` bot (BENCH_SECONDS=60 per load)
 	$(BIN)/python -m bench --visitors $(BENCH_VISITORS) --seconds $(BENCH_SECONDS)
