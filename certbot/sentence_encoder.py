@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import sqlite3
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,9 @@ class VectorStore:
         """Open (or create) the store of this encoder's vectors in `directory`."""
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / f"{MODEL_SHA256[:16]}-{MAX_TOKENS}.sqlite"
-        self._db = sqlite3.connect(self.path, timeout=30)
+        # Opened in one thread (a warm-up), read in another: one at a time, under a lock.
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
         self._db.execute("CREATE TABLE IF NOT EXISTS vectors (text TEXT PRIMARY KEY, vector BLOB)")
 
     def get(self, texts: list[str]) -> dict[str, np.ndarray]:
@@ -80,7 +83,9 @@ class VectorStore:
             chunk = unique[start : start + LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
             query = f"SELECT text, vector FROM vectors WHERE text IN ({marks})"
-            for text, blob in self._db.execute(query, chunk):
+            with self._lock:
+                rows = self._db.execute(query, chunk).fetchall()
+            for text, blob in rows:
                 vector = np.frombuffer(blob, dtype=np.float32)
                 if vector.shape == (DIMENSIONS,):
                     found[text] = vector
@@ -89,7 +94,7 @@ class VectorStore:
     def put(self, vectors: dict[str, np.ndarray]) -> None:
         """Keep these vectors (one transaction)."""
         rows = [(text, v.astype(np.float32).tobytes()) for text, v in vectors.items()]
-        with self._db:
+        with self._lock, self._db:
             self._db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", rows)
 
 

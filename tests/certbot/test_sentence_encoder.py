@@ -1,3 +1,5 @@
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -86,3 +88,10 @@ def test_a_store_that_is_not_a_database_costs_only_the_encoding(tmp_path, caplog
         encoder.store = None
     assert vectors.shape == (1, 384)
     assert "no sentence vector store" in caplog.text
+
+
+def test_a_store_opened_in_one_thread_is_read_in_another(encoder_with_store):
+    encoder_with_store.encode(["opened elsewhere"])
+    with ThreadPoolExecutor(1) as other:
+        found = other.submit(encoder_with_store.store.get, ["opened elsewhere"]).result()
+    assert list(found) == ["opened elsewhere"]
