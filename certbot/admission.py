@@ -7,7 +7,8 @@ messages that call the action server (a new conversation, the contact form) took
 times longer than the rest under load. `admit` lets at most `MAX_CONCURRENT_MESSAGES`
 (default 4) messages be in progress; the others wait their turn in arrival order. The
 CPU stays busy while one waits for the action server, and a message, once started, is
-finished soon after.
+finished soon after. Waiting messages are understood together with the next one that
+reaches the NLU (certbot/parse_ahead.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import os
 from rasa.core.channels.channel import UserMessage
 
 from certbot.failures import MessageHandler
+from certbot.parse_ahead import waiting
 
 DEFAULT_LIMIT = 4
 LIMIT_VARIABLE = "MAX_CONCURRENT_MESSAGES"
@@ -41,7 +43,8 @@ def admit(on_new_message: MessageHandler, limit: int | None = None) -> MessageHa
     async def handle(message: UserMessage) -> None:
         key = (asyncio.get_running_loop(), limit)
         turn = _turns.get(key) or _turns.setdefault(key, asyncio.Semaphore(limit))
-        async with turn:
-            await on_new_message(message)
+        with waiting(message):  # may be understood ahead of its turn (certbot/parse_ahead.py)
+            async with turn:
+                await on_new_message(message)
 
     return handle

@@ -28,7 +28,14 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from certbot import action_fallback, action_validation, graph_runner, nlu_cache, slow_clients
+from certbot import (
+    action_fallback,
+    action_validation,
+    graph_runner,
+    nlu_cache,
+    parse_ahead,
+    slow_clients,
+)
 from certbot.admission import admit
 from certbot.commands import command_problem
 from certbot.conversation_ids import looks_issued
@@ -266,13 +273,15 @@ class ValidatedRestInput(RestInput):
 
         Also: failures as JSON errors (certbot.failures), the action server fallback
         (certbot.action_fallback), action responses checked by a prebuilt validator
-        (certbot.action_validation), repeated texts parsed once (certbot.nlu_cache), the
-        model's graph run without dask (certbot.graph_runner) and deadlines for slow
-        clients (certbot.slow_clients).
+        (certbot.action_validation), waiting messages understood together
+        (certbot.parse_ahead), repeated texts parsed once (certbot.nlu_cache), the model's
+        graph run without dask (certbot.graph_runner) and deadlines for slow clients
+        (certbot.slow_clients).
         """
         action_fallback.install()
         action_validation.install()
-        nlu_cache.install()
+        parse_ahead.install()
+        nlu_cache.install()  # after parse_ahead: a text understood before skips the graph
         graph_runner.install()
         handle = remember_failures(admit(on_new_message))
         module = inspect.getmodule(self)

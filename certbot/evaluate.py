@@ -138,19 +138,16 @@ def parse_all(agent: Any, texts: list[str]) -> list[dict[str, Any]]:
     (docs/retraining.md), the same parse data (tests/certbot/test_evaluate.py compares).
     """
     from rasa.core.channels.channel import UserMessage
-    from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
     from rasa.shared.core.trackers import DialogueStateTracker
 
+    from certbot.parse_ahead import parse_together
+
     processor = agent.processor
-    target = processor.model_metadata.nlu_target
     tracker = DialogueStateTracker.from_events("evaluation", [])
     parses = []
     for start in range(0, len(texts), PARSE_BATCH):
         messages = [UserMessage(text) for text in texts[start : start + PARSE_BATCH]]
-        inputs = {PLACEHOLDER_MESSAGE: messages, PLACEHOLDER_TRACKER: tracker}
-        for parsed in processor.graph_runner.run(inputs=inputs, targets=[target])[target]:
-            parse = {"text": "", "intent": {"name": None, "confidence": 0.0}, "entities": []}
-            parse.update(parsed.as_dict(only_output_properties=True))
+        for parse in parse_together(processor, messages, tracker):
             processor._update_full_retrieval_intent(parse)  # what parse_message adds
             parses.append(parse)
     return parses
