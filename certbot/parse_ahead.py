@@ -92,6 +92,7 @@ def install(size: int | None = None) -> None:
         except Exception:  # one message the graph cannot take: each parsed alone instead
             logger.exception("parsing %d messages together failed", len(others) + 1)
             return parse(self, message, tracker, only_output_properties)
+        logger.debug("understood %d waiting messages with this one", len(others))
         for other, parsed in zip(others, rest, strict=True):
             self._update_full_retrieval_intent(parsed)
             other.parse_data = parsed

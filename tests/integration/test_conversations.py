@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -76,6 +77,15 @@ def test_new_conversation_starts_with_greeting_and_three_questions(bot):
 def test_every_topic_gets_its_answer(bot, question, response):
     replies = ask(bot, question)
     assert is_response(replies[0], response), replies
+
+
+def test_visitors_asking_at_once_each_get_their_answer(bot):
+    """More messages than the bot handles at once: the waiting ones are understood
+    together with others (certbot/parse_ahead.py), each as if alone."""
+    with ThreadPoolExecutor(len(TOPICS)) as pool:
+        answers = list(pool.map(lambda topic: ask(bot, topic[0]), TOPICS))
+    for (question, response), replies in zip(TOPICS, answers, strict=True):
+        assert is_response(replies[0], response), (question, replies)
 
 
 def test_answers_echo_the_standard_named(bot):
