@@ -83,8 +83,8 @@ def run_command(
 ) -> None:
     """Run a command, streaming its output (lines and tqdm updates) to `progress`.
 
-    With `beside`, a check running at the same time: when it fails, the command is stopped
-    and its failure is the step's.
+    With `beside`, a check running at the same time: when it fails, the command is killed
+    at once and the check's failure is the step's.
     """
     process = subprocess.Popen(
         args,
@@ -92,6 +92,8 @@ def run_command(
         stderr=subprocess.STDOUT,
         env={**os.environ, **QUIET, **(env or {})},
     )
+    if beside is not None:
+        beside.stop_on_failure(process)
     buffer = b""
     try:
         while chunk := process.stdout.read1(4096):
@@ -99,8 +101,6 @@ def run_command(
             *lines, buffer = buffer.replace(b"\r", b"\n").split(b"\n")
             for line in lines:
                 progress.line(line.decode(errors="replace"))
-            if beside is not None and beside.failed():
-                break
         progress.line(buffer.decode(errors="replace"))
     finally:
         if process.poll() is None:
@@ -137,6 +137,15 @@ class Check:
     def failed(self) -> bool:
         """True once the command has ended with an error."""
         return self.process.poll() not in (None, 0)
+
+    def stop_on_failure(self, other: subprocess.Popen) -> None:
+        """Kill `other` as soon as this command ends with an error (from a watching thread)."""
+
+        def watch() -> None:
+            if self.process.wait() != 0 and other.poll() is None:
+                other.kill()
+
+        threading.Thread(target=watch, name=f"watching {self.name}", daemon=True).start()
 
     def outcome(self, progress: Progress) -> None:
         """Wait for the command; StepFailed, with its output in the log, when it failed."""

@@ -1,6 +1,8 @@
-"""A retraining run's steps with real Rasa commands: validation runs beside training."""
+"""A retraining run's steps: the data's validation runs beside training and stops it."""
 
 from __future__ import annotations
+
+import sys
 
 import pytest
 
@@ -36,5 +38,39 @@ def test_data_that_fails_validation_stops_the_training_and_says_why(tmp_path):
     with db.session() as session:
         log = session.get(TrainingJob, job_id).log_tail
     assert "mystery_intent" in log
-    assert "Your Rasa model is trained" not in log
     assert not list(settings.registry.rglob("*.tar.gz"))
+
+
+def test_a_failing_check_stops_the_command_beside_it(tmp_path, db, settings):
+    finished = tmp_path / "finished"
+    command = [
+        sys.executable,
+        "-c",
+        f"import time, pathlib; time.sleep(30); pathlib.Path({str(finished)!r}).touch()",
+    ]
+    job_id = jobs.create(db, "tester")
+    with (
+        pipeline.Check(
+            "the check",
+            [sys.executable, "-c", "import sys; print('no'); sys.exit(3)"],
+            tmp_path / "check.log",
+        ) as check,
+        pytest.raises(pipeline.StepFailed, match=r"the check failed \(exit code 3\)"),
+    ):
+        pipeline.run_command(command, Progress(db, job_id), beside=check)
+    assert not finished.exists()
+    with db.session() as session:
+        assert session.get(TrainingJob, job_id).log_tail.endswith("no")
+
+
+def test_a_command_that_fails_beside_a_passing_check_fails_as_itself(tmp_path, db):
+    job_id = jobs.create(db, "tester")
+    with (
+        pipeline.Check(
+            "the check", [sys.executable, "-c", "pass"], tmp_path / "check.log"
+        ) as check,
+        pytest.raises(pipeline.StepFailed, match=r"python.* -c failed \(exit code 4\)"),
+    ):
+        pipeline.run_command(
+            [sys.executable, "-c", "import sys; sys.exit(4)"], Progress(db, job_id), beside=check
+        )
