@@ -134,8 +134,9 @@ def parse_all(agent: Any, texts: list[str]) -> list[dict[str, Any]]:
 
     PARSE_BATCH messages go through the NLU graph together, so the sentence encoder
     (certbot/second_opinion.py) encodes them in one call and DIET and the ResponseSelector
-    predict them in one run (certbot/batched_classifiers.py): 3.5x faster than one by one
-    (docs/retraining.md), the same parse data (tests/certbot/test_evaluate.py compares).
+    predict them in one run (certbot/batched_classifiers.py): the evaluation's 6,114
+    messages in 15 s instead of 55 s with only the encoder batched (docs/retraining.md),
+    the same parse data (tests/certbot/test_evaluate.py compares).
     """
     from rasa.core.channels.channel import UserMessage
     from rasa.shared.core.trackers import DialogueStateTracker
