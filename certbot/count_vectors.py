@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
@@ -19,10 +20,12 @@ from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import (
 )
 
 
-def frequent_terms(analyzer: object, texts: list[str], min_df: int | float) -> list[str]:
+def frequent_terms(
+    analyzer: Callable[[str], list[str]], texts: list[str], min_df: int | float
+) -> list[str]:
     """The terms of `texts` found in at least `min_df` of them (a share when a float)."""
     least = math.ceil(min_df * len(texts)) if isinstance(min_df, float) else min_df
-    counts = Counter(term for text in texts for term in set(analyzer(text)))  # type: ignore[operator]
+    counts = Counter(term for text in texts for term in set(analyzer(text)))
     return sorted(term for term, count in counts.items() if count >= least)
 
 
