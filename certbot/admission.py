@@ -14,10 +14,10 @@ reaches the NLU (certbot/parse_ahead.py).
 from __future__ import annotations
 
 import asyncio
-import os
 
 from rasa.core.channels.channel import UserMessage
 
+from certbot.environment import count_setting
 from certbot.failures import MessageHandler
 from certbot.parse_ahead import waiting
 
@@ -30,10 +30,7 @@ _turns: dict[tuple[asyncio.AbstractEventLoop, int], asyncio.Semaphore] = {}
 
 def limit_from_environment() -> int:
     """`MAX_CONCURRENT_MESSAGES` (ValueError unless a whole number of at least 1)."""
-    limit = int(os.environ.get(LIMIT_VARIABLE, DEFAULT_LIMIT))
-    if limit < 1:
-        raise ValueError(f"{LIMIT_VARIABLE} must be 1 or more, not {limit}")
-    return limit
+    return count_setting(LIMIT_VARIABLE, DEFAULT_LIMIT, least=1)
 
 
 def admit(on_new_message: MessageHandler, limit: int | None = None) -> MessageHandler:

@@ -12,13 +12,14 @@ own fresh copy, so nothing Rasa changes in one parse can leak into another.
 from __future__ import annotations
 
 import json
-import os
 from collections import OrderedDict
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from certbot.environment import count_setting
 
 DEFAULT_SIZE = 1000
 SIZE_VARIABLE = "NLU_CACHE_SIZE"
@@ -59,10 +60,7 @@ class ParseCache:
 
 def size_from_environment() -> int:
     """`NLU_CACHE_SIZE` as a number of texts (ValueError if it is not a count)."""
-    size = int(os.environ.get(SIZE_VARIABLE, DEFAULT_SIZE))
-    if size < 0:
-        raise ValueError(f"{SIZE_VARIABLE} must be 0 or more, not {size}")
-    return size
+    return count_setting(SIZE_VARIABLE, DEFAULT_SIZE, least=0)
 
 
 def install(size: int | None = None) -> ParseCache:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +24,8 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.processor import MessageProcessor
 from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from certbot.environment import count_setting
 
 logger = logging.getLogger(__name__)
 
@@ -64,10 +65,7 @@ def waiting(message: UserMessage) -> Iterator[None]:
 
 def size_from_environment() -> int:
     """`PARSE_AHEAD`: messages parsed together at most (1 turns parsing ahead off)."""
-    size = int(os.environ.get(SIZE_VARIABLE, DEFAULT_SIZE))
-    if size < 1:
-        raise ValueError(f"{SIZE_VARIABLE} must be 1 or more, not {size}")
-    return size
+    return count_setting(SIZE_VARIABLE, DEFAULT_SIZE, least=1)
 
 
 def install(size: int | None = None) -> None:
