@@ -4,7 +4,7 @@ Rasa's `process` runs the model once per message, even when the graph is given m
 (`rasa test`, the evaluation's `parse_all`): for a batch of 64 messages that is nearly all
 of a parse's time. These classes run the model once for the whole batch, then let Rasa
 label each message from its row of the output, so a message gets the same intent,
-ranking and answer as alone (tests/certbot/test_batched_classifiers.py compares). The bot
+ranking and answer as alone (tests/certbot/test_evaluate.py compares). The bot
 parses one message at a time: for it nothing changes. Training is Rasa's own.
 """
 
@@ -39,9 +39,13 @@ def output_row(output: Any, index: int, size: int) -> Any:
 class BatchPrediction:
     """`process` predicts every message in one run of the model (see the module)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """Rasa's component, with no output predicted ahead yet."""
+        super().__init__(*args, **kwargs)
+        self._ahead: dict[int, Any] = {}
+
     def process(self, messages: list[Message]) -> list[Message]:
         """Predict all messages together, then label each as Rasa does."""
-        self._ahead = getattr(self, "_ahead", {})
         predicted = self._predict_all(messages) if len(messages) > 1 else {}
         self._ahead.update(predicted)
         try:
@@ -52,9 +56,8 @@ class BatchPrediction:
 
     def _predict(self, message: Message) -> Any:
         """The output predicted ahead for this message, else Rasa's prediction alone."""
-        ahead = getattr(self, "_ahead", {})
-        if id(message) in ahead:
-            return ahead.pop(id(message))
+        if id(message) in self._ahead:
+            return self._ahead.pop(id(message))
         return super()._predict(message)  # type: ignore[misc]
 
     def _predict_all(self, messages: list[Message]) -> dict[int, Any]:
