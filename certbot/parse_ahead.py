@@ -40,7 +40,6 @@ def parse_together(
     processor: MessageProcessor,
     messages: list[UserMessage],
     tracker: DialogueStateTracker,
-    only_output_properties: bool = True,
 ) -> list[dict[str, Any]]:
     """Each message's parse data from one run of the NLU graph, as Rasa parses one alone."""
     target = processor.model_metadata.nlu_target
@@ -48,7 +47,7 @@ def parse_together(
     parses = []
     for parsed in processor.graph_runner.run(inputs=inputs, targets=[target])[target]:
         parse = {"text": "", "intent": {"name": None, "confidence": 0.0}, "entities": []}
-        parse.update(parsed.as_dict(only_output_properties=only_output_properties))
+        parse.update(parsed.as_dict(only_output_properties=True))
         parses.append(parse)
     return parses
 
