@@ -5,7 +5,8 @@ Rasa's `process` runs the model once per message, even when the graph is given m
 of a parse's time. These classes run the model once for the whole batch, then let Rasa
 label each message from its row of the output, so a message gets the same intent,
 ranking and answer as alone (tests/certbot/test_evaluate.py compares). The bot
-parses one message at a time: for it nothing changes. Training is Rasa's own.
+parses one message at a time: for it nothing changes. Training is Rasa's own; their
+TensorFlow models load for prediction without a training step (certbot/prediction_load.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,13 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
 from rasa.nlu.selectors.response_selector import ResponseSelector
 from rasa.shared.nlu.training_data.message import Message
+from rasa.utils.tensorflow.models import RasaModel
+
+from certbot.prediction_load import (
+    PredictionLoadedDIET,
+    PredictionLoadedDIET2BOW,
+    PredictionLoadedDIET2DIET,
+)
 
 # Rasa checks for its own ResponseSelector class by identity when training and would warn
 # that the FAQ examples are unused; BatchedResponseSelector trains on them.
@@ -84,7 +92,17 @@ class BatchPrediction:
 class BatchedDIETClassifier(BatchPrediction, DIETClassifier):
     """Rasa's DIETClassifier, predicting a graph run's messages at once."""
 
+    @staticmethod
+    def model_class() -> type[RasaModel]:
+        """Rasa's DIET, loaded for prediction without a training step."""
+        return PredictionLoadedDIET
+
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class BatchedResponseSelector(BatchPrediction, ResponseSelector):
     """Rasa's ResponseSelector, predicting a graph run's messages at once."""
+
+    @staticmethod
+    def model_class(use_text_as_label: bool) -> type[RasaModel]:  # type: ignore[override]
+        """Rasa's model of the selector, loaded for prediction without a training step."""
+        return PredictionLoadedDIET2DIET if use_text_as_label else PredictionLoadedDIET2BOW
