@@ -73,3 +73,40 @@ def test_a_checkpoint_without_a_weight_the_model_uses_fails_the_load(tmp_path):
         partial.write(str(directory / "BatchedDIETClassifier.tf_model"))
         with pytest.raises(AssertionError, match=r"embed_label/.*kernel"):
             BatchedDIETClassifier._load_model(specs, labels, config, example, directory)
+
+
+def loaded_for_finetuning(tmp_path, component):
+    """DIET and its TensorFlow model as the finetuning graph loads them from the shipped model."""
+    storage, metadata = LocalModelStorage.from_model_archive(tmp_path, MODEL)
+    [node] = [n for n in metadata.predict_schema.nodes.values() if n.uses is component]
+    config = {**component.get_default_config(), **node.config}
+    config = train_utils.update_similarity_type(train_utils.update_confidence_type(config))
+    with storage.read_from(node.resource) as directory:
+        _, specs, labels, example, _ = component._load_from_files(directory)
+        return component._load_model(specs, labels, config, example, directory, finetune_mode=True)
+
+
+def values(variables):
+    """Names (without the scope a training step creates them in) and values of variables."""
+    return [(v.name.removeprefix("Adam/"), v.numpy()) for v in variables]
+
+
+def test_a_model_loaded_to_finetune_has_rasas_weights_and_optimizer_state(tmp_path, monkeypatch):
+    ours = loaded_for_finetuning(tmp_path / "ours", BatchedDIETClassifier)
+    assert isinstance(ours, PredictionLoadedDIET)
+    assert not ours.prepared_for_prediction
+    monkeypatch.setattr(BatchedDIETClassifier, "model_class", staticmethod(lambda: DIET))
+    rasas = loaded_for_finetuning(tmp_path / "rasas", BatchedDIETClassifier)
+    assert type(rasas) is DIET
+
+    for mine, theirs in [
+        (ours.variables, rasas.variables),
+        (ours.optimizer.variables(), rasas.optimizer.variables()),
+    ]:
+        assert len(mine) == len(theirs) > 10
+        for (name, value), (their_name, their_value) in zip(
+            values(mine), values(theirs), strict=True
+        ):
+            assert name == their_name
+            assert (value == their_value).all(), name
+    assert ours.optimizer.iterations.numpy() > 0  # the trained model's state, not a new one
