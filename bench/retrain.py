@@ -32,6 +32,11 @@ CANDIDATES = [
     ("who actually gives companies their 9001 papers", "faq/who_certifies"),
     ("which organisations are allowed to hand out the certificate", "faq/who_certifies"),
     ("who checks the checkers", "faq/labs_and_bodies"),
+    ("whose job is it to audit our 9001 system", "faq/who_certifies"),
+    ("can we move our certificate to a cheaper auditor", "faq/certificate_transfer"),
+    ("how many years before the whole 9001 audit comes round again", "faq/certification_cycle"),
+    ("who keeps an eye on the certifiers themselves", "faq/accreditation"),
+    ("do we still need ce marking when we hold 9001", "faq/ce_marking"),
 ]
 POLL_SECONDS = 1.0
 JOB_LIMIT_SECONDS = 1800

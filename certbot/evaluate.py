@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -35,6 +36,7 @@ from typing import Any
 import yaml
 
 from certbot.clinc import EVALUATION_FILE, OVERLAPPING_INTENTS, evaluation_queries, load
+from certbot.parse_helper import ParseHelper, parse_shared
 from certbot.real_questions import (
     HANDOFF_INTENTS,
     REAL_QUESTIONS_DIR,
@@ -212,17 +214,30 @@ def clinc_report(queries: list[tuple[str, str]], parses: list[dict]) -> dict[str
     }
 
 
-def evaluate(model: Path, nlu: Path = HELD_OUT_FILE, stories: Path | None = None) -> dict:
-    """The JSON report of one model: held-out NLU, CLINC150 and optionally the stories."""
+def evaluate(
+    model: Path,
+    nlu: Path = HELD_OUT_FILE,
+    stories: Path | None = None,
+    helper: ParseHelper | None = None,
+) -> dict:
+    """The JSON report of one model: held-out NLU, CLINC150 and optionally the stories.
+
+    The messages are parsed here and in a helper process (certbot/parse_helper.py): `helper`
+    when given (and left open), else one started for this evaluation.
+    """
     pairs = load_held_out(nlu)
     queries = evaluation_queries(load(EVALUATION_FILE))
     real = {name: load_set(REAL_QUESTIONS_DIR / f"{name}.yml") for name in SETS}
     texts = [t for t, _ in pairs] + [t for t, _ in queries]
     texts += [question.text for name in SETS for question in real[name]]
-    agent = load_agent(model)
-    started = time.perf_counter()
-    parses = parse_all(agent, texts)
-    elapsed = time.perf_counter() - started
+    with contextlib.ExitStack() as stack:
+        if helper is None:
+            store = shared_encoder().store
+            helper = stack.enter_context(ParseHelper(store.path.parent if store else None))
+        agent = load_agent(model)
+        started = time.perf_counter()
+        parses = parse_shared(helper, model, texts, lambda chunk: parse_all(agent, chunk))
+        elapsed = time.perf_counter() - started
     story_results = asyncio.run(stories_report(agent, stories)) if stories else None
     timing = model.with_suffix("").with_suffix(".train-seconds")
     outcomes = [outcome(parse) for parse in parses[len(pairs) + len(queries) :]]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from certbot.evaluate import warm_up
+from certbot.parse_helper import ParseHelper
 from certbot.sentence_encoder import VECTOR_DIR, VECTOR_STORE_ENV
 from console.models import Database, TrainedModel, TrainingJob, audit
 from console.records import standing_annotations
@@ -219,10 +220,12 @@ def train(
     return model, finetuned
 
 
-def evaluate(settings: Settings, model: Path, progress: Progress) -> dict[str, Any]:
+def evaluate(
+    settings: Settings, model: Path, progress: Progress, helper: ParseHelper
+) -> dict[str, Any]:
     """The model's report (registry.evaluate_model), saying so in the job's log."""
     progress.line(f"evaluating {model.name}")
-    return registry.evaluate_model(settings, model)
+    return registry.evaluate_model(settings, model, helper)
 
 
 def sync_back(work: Path, project: Path) -> list[str]:
@@ -239,7 +242,11 @@ def sync_back(work: Path, project: Path) -> list[str]:
 
 def run(db: Database, settings: Settings, job_id: int, progress: Progress) -> Outcome:
     """The whole run for job `job_id`; StepFailed (or OSError) when a stage fails."""
-    with tempfile.TemporaryDirectory(prefix="certbot-retrain-") as temporary:
+    with (
+        tempfile.TemporaryDirectory(prefix="certbot-retrain-") as temporary,
+        # A second process parsing evaluation messages, warming up while the model trains.
+        ParseHelper(settings.project / VECTOR_DIR) as helper,
+    ):
         work = Path(temporary) / "project"
         work.mkdir()
         config = working_copy(settings, work)
@@ -272,8 +279,8 @@ def run(db: Database, settings: Settings, job_id: int, progress: Progress) -> Ou
         progress.stage("evaluate")
         warming.join()
         try:
-            report = evaluate(settings, model, progress)
-            live_report = live_report_of(db, settings, progress)
+            report = evaluate(settings, model, progress, helper)
+            live_report = live_report_of(db, settings, progress, helper)
         except JobCancelled:
             raise
         except Exception as error:  # any Rasa error: the model is kept as "failed"
@@ -381,7 +388,9 @@ def add_model(
         return row.id
 
 
-def live_report_of(db: Database, settings: Settings, progress: Progress) -> dict | None:
+def live_report_of(
+    db: Database, settings: Settings, progress: Progress, helper: ParseHelper
+) -> dict | None:
     """The live model's stored report; evaluated once (and kept) when it has none."""
     with db.session() as session:
         live = registry.live_model(session)
@@ -391,7 +400,7 @@ def live_report_of(db: Database, settings: Settings, progress: Progress) -> dict
         report = registry.report_of(settings, live)
     if report is None and path.exists():
         progress.line("the live model has no report yet: evaluating it once")
-        report = evaluate(settings, path, progress)
+        report = evaluate(settings, path, progress, helper)
         with db.session() as session:
             registry.save_report(settings, session.get(TrainedModel, live_id), report)
     return report

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from certbot.evaluate import HELD_OUT_FILE, STORIES_DIR, evaluate
+from certbot.parse_helper import ParseHelper
 from certbot.sentence_encoder import VECTOR_DIR, shared_encoder
 from console.models import Database, ModelApproval, TrainedModel, as_utc, audit, utcnow
 from console.records import InputError
@@ -265,11 +266,16 @@ def bootstrap_report(settings: Settings, model: Path) -> dict[str, Any]:
     return evaluate_model(settings, model)
 
 
-def evaluate_model(settings: Settings, model: Path) -> dict[str, Any]:
-    """The model's report, as the gate reads it: held-out NLU, CLINC150, real questions, stories."""
+def evaluate_model(
+    settings: Settings, model: Path, helper: ParseHelper | None = None
+) -> dict[str, Any]:
+    """The model's report, as the gate reads it: held-out NLU, CLINC150, real questions, stories.
+
+    `helper`: a parse helper process already started (certbot/parse_helper.py), if any.
+    """
     project = settings.project
     shared_encoder().keep_vectors(project / VECTOR_DIR)
-    return evaluate(model, project / HELD_OUT_FILE, project / STORIES_DIR)
+    return evaluate(model, project / HELD_OUT_FILE, project / STORIES_DIR, helper)
 
 
 def approval_of(session: Session, model: TrainedModel) -> ModelApproval | None:
