@@ -4,7 +4,7 @@ With `make run` running (or `make scale`) and a reviewer's account: it asks the 
 question the live model does not answer with the wanted FAQ, annotates that message in the
 inbox with the FAQ, clicks Retrain (the console's API, as the button does) and times each
 stage of the job and then the moment the bot answers the question with the FAQ (the bots
-pull the live model every 5 s). It changes the project as a reviewer would: run it on a
+pull the live model every 2 s). It changes the project as a reviewer would: run it on a
 copy (docs/retraining.md, "Measurements").
 
     make bench-retrain NAME=alice   (asks the password; piped: one line of stdin)

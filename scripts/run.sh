@@ -47,7 +47,7 @@ wait_for "http://localhost:$console_port/health"
 
 # The bot's endpoints: the chosen ones plus the model server (Rasa expands the token).
 { cat "$endpoints"; printf '\nmodels:\n  url: "http://localhost:%s/api/models/live"\n' "$console_port"
-  printf '  token: ${MODEL_PULL_TOKEN}\n  wait_time_between_pulls: 5\n'; } > var/endpoints.run.yml
+  printf '  token: ${MODEL_PULL_TOKEN}\n  wait_time_between_pulls: 2\n'; } > var/endpoints.run.yml
 keep bot var/log/bot.log .venv/bin/rasa run --port "$bot_port" \
   --endpoints var/endpoints.run.yml --credentials credentials.yml
 wait_for "http://localhost:$bot_port/"
