@@ -16,17 +16,28 @@ NONE_OF_THESE = {"title": "None of these", "payload": "/deny"}
 _SILENT_ACTIONS = {"action_listen", "action_extract_slots", "action_unlikely_intent"}
 
 
+def meanings(parse_data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The intent ranking of a parse without `nlu_fallback`, likeliest first."""
+    return [item for item in parse_data.get("intent_ranking", []) if item["name"] != "nlu_fallback"]
+
+
+def declines(parse_data: dict[str, Any]) -> bool:
+    """True when the bot declines a message it is unsure of (off-topic likeliest, or none).
+
+    The evaluation (certbot/evaluate.py) scores low-confidence messages by this rule.
+    """
+    ranking = meanings(parse_data)
+    return not ranking or ranking[0]["name"] == "out_of_scope"
+
+
 def suggestions(parse_data: dict[str, Any]) -> list[dict[str, str]] | None:
     """Buttons for the most likely meanings of a message, best first.
 
-    Returns None when the likeliest meaning is off-topic: the bot then declines
-    instead of suggesting certification questions.
+    Returns None when the bot declines instead (`declines`).
     """
-    ranking = [
-        item for item in parse_data.get("intent_ranking", []) if item["name"] != "nlu_fallback"
-    ]
-    if not ranking or ranking[0]["name"] == "out_of_scope":
+    if declines(parse_data):
         return None
+    ranking = meanings(parse_data)
     # The sentence encoder's likeliest answers first when it disagreed with the pipeline
     # (certbot/second_opinion.py), then the pipeline's own ranking.
     buttons = faq_buttons(parse_data.get("second_opinion", {}).get("likeliest", []), [])

@@ -14,9 +14,10 @@ deltas, accuracy, off-topic rate); the retraining gate (console/retrain/gate.py)
 `side_by_side` on the same JSON reports.
 
 A message is scored by what the bot would do with it: an FAQ is identified by its full
-retrieval intent ("faq/who_certifies"); a low-confidence message whose likeliest intent
-is out_of_scope is declined (see actions/fallback.py), so it counts as out_of_scope;
-other low-confidence messages get "did you mean" and count as `nlu_fallback`.
+retrieval intent ("faq/who_certifies"); a low-confidence message the fallback action
+declines (`actions.fallback.declines`: its likeliest intent is out_of_scope) counts as
+out_of_scope; other low-confidence messages get "did you mean" and count as
+`nlu_fallback`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any
 
 import yaml
 
+from actions.fallback import declines
 from certbot.clinc import EVALUATION_FILE, OVERLAPPING_INTENTS, evaluation_queries, load
 from certbot.parse_helper import ParseHelper, parse_shared
 from certbot.real_questions import (
@@ -72,10 +74,8 @@ def outcome(parse: dict[str, Any]) -> str:
     name = intent.get("name") or "nlu_fallback"
     if name == "faq":
         return intent.get("full_retrieval_intent_name") or "faq"
-    if name == "nlu_fallback":
-        ranking = [i for i in parse.get("intent_ranking", []) if i["name"] != "nlu_fallback"]
-        if ranking and ranking[0]["name"] == "out_of_scope":
-            return "out_of_scope"
+    if name == "nlu_fallback" and declines(parse):
+        return "out_of_scope"
     return name
 
 

@@ -76,7 +76,7 @@ class InboxGroup:
         return sorted({item.message.intent or "" for item in self.items})
 
 
-def normalise(text: str) -> str:
+def grouping_key(text: str) -> str:
     """Lower case, no punctuation, single spaces: the grouping key."""
     text = unicodedata.normalize("NFKC", text).casefold()
     return SPACES.sub(" ", PUNCTUATION.sub(" ", text)).strip()
@@ -98,7 +98,7 @@ def rephrases(first: VisitorMessage, second: VisitorMessage) -> bool:
         return False
     if second.intent == first.intent:
         return True
-    words, again = set(normalise(first.text).split()), set(normalise(second.text).split())
+    words, again = set(grouping_key(first.text).split()), set(grouping_key(second.text).split())
     return bool(words and again) and len(words & again) >= SAME_WORDS * max(len(words), len(again))
 
 
@@ -111,7 +111,7 @@ def doubts(conversation: Conversation) -> dict[int, str]:
             continue
         if second.intent in PERSON_INTENTS:
             found[first.index] = PERSON_AFTER
-        elif second.intent == "deny" or OBJECTION.search(normalise(second.text)):
+        elif second.intent == "deny" or OBJECTION.search(grouping_key(second.text)):
             found[first.index] = NOT_WHAT_I_ASKED
         elif rephrases(first, second):
             found[first.index] = REPHRASED
@@ -164,6 +164,6 @@ def group_items(items: Iterable[InboxItem]) -> list[InboxGroup]:
     """Group items by normalised text, keeping newest-first order."""
     groups: dict[str, InboxGroup] = {}
     for item in items:
-        key = normalise(item.message.text) or item.message.text
+        key = grouping_key(item.message.text) or item.message.text
         groups.setdefault(key, InboxGroup(key)).items.append(item)
     return list(groups.values())

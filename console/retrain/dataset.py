@@ -161,7 +161,7 @@ class ReviewedFile:
     faqs: dict[str, str]
 
 
-def normalise(text: str) -> str:
+def single_spaced(text: str) -> str:
     """Whitespace runs (newlines included) as one space, stripped."""
     return " ".join(text.split())
 
@@ -226,7 +226,7 @@ def intent_of(annotation: Annotation) -> str | None:
 
 def key_of(text: str) -> str:
     """What duplicates are compared by: normalised, case-folded text."""
-    return normalise(text).casefold()
+    return single_spaced(text).casefold()
 
 
 def full_intent(message: Any) -> str:
@@ -389,7 +389,7 @@ def candidates(
     """Examples of the annotations not rejected; the others get their reason."""
     examples = []
     for annotation in (a for a in active if a.id not in rejected):
-        intent, text = intent_of(annotation), normalise(annotation.text or "")
+        intent, text = intent_of(annotation), single_spaced(annotation.text or "")
         if intent is None:
             reason = f"unknown action {str(annotation.action)[:40]!r}"
         elif intent not in known:

@@ -2,6 +2,7 @@ import asyncio
 
 import pytest
 
+from actions.fallback import suggestions
 from certbot.clinc import EVALUATION_FILE, evaluation_queries, load
 from certbot.evaluate import (
     MAX_OFF_TOPIC_ANSWERED,
@@ -39,6 +40,22 @@ def test_low_confidence_off_topic_counts_as_declined():
 def test_low_confidence_in_domain_counts_as_did_you_mean():
     ranked = parse("nlu_fallback", [("nlu_fallback", 0.6), ("faq", 0.5), ("out_of_scope", 0.4)])
     assert outcome(ranked) == "nlu_fallback"
+
+
+@pytest.mark.parametrize(
+    "ranking",
+    [
+        [],
+        [("nlu_fallback", 0.6)],
+        [("nlu_fallback", 0.6), ("out_of_scope", 0.5), ("faq", 0.4)],
+        [("out_of_scope", 0.5), ("nlu_fallback", 0.45), ("greet", 0.05)],
+        [("nlu_fallback", 0.6), ("faq", 0.5), ("out_of_scope", 0.4)],
+        [("greet", 0.3), ("out_of_scope", 0.29)],
+    ],
+)
+def test_a_low_confidence_message_is_declined_when_the_fallback_action_declines_it(ranking):
+    scored = outcome(parse("nlu_fallback", ranking))
+    assert (scored == "out_of_scope") == (suggestions(parse("nlu_fallback", ranking)) is None)
 
 
 def test_domain_answers():

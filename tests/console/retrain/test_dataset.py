@@ -27,8 +27,8 @@ from console.retrain.dataset import (
     ExportError,
     ReviewedExample,
     migrate_legacy,
-    normalise,
     plan_export,
+    single_spaced,
     training_data,
     write_export,
 )
@@ -244,7 +244,7 @@ def test_hostile_texts_are_read_back_exactly(project, texts):
     assert not plan.rejected
     assert path.read_text(encoding="utf-8").isascii() == (texts == HOSTILE_TEXTS)
     expected = {e.annotation_id: (e.text, "greet") for e in plan.added}
-    assert expected == {i: (normalise(t), "greet") for i, t in enumerate(texts, 1)}
+    assert expected == {i: (single_spaced(t), "greet") for i, t in enumerate(texts, 1)}
     assert read_back(path)[0] == expected
 
 
@@ -514,9 +514,9 @@ def test_any_text_is_read_back_exactly_or_rejected_for_a_stated_reason(small_pro
         assert any(reason in plan.rejected[0].reason for reason in EXPECTED_REASONS)
         assert read_back(path) == ({}, {})
     elif plan.duplicates:
-        assert normalise(text).casefold() == "hello there"
+        assert single_spaced(text).casefold() == "hello there"
     else:
-        assert read_back(path)[0] == {1: (normalise(text), "greet")}
+        assert read_back(path)[0] == {1: (single_spaced(text), "greet")}
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
