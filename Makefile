@@ -59,7 +59,7 @@ $(MODEL): $(TRAINING_INPUTS) | setup
 
 # The report the gate reads before a newly trained model goes live (console/retrain/registry.py).
 $(REPORT): $(MODEL)
-	@mkdir -p var/log && echo "Evaluating $(MODEL) for the gate (1-2 minutes; var/log/eval.log)"
+	@mkdir -p var/log && echo "Evaluating $(MODEL) for the gate (about 30 s; var/log/eval.log)"
 	@$(VECTORS) $(BIN)/python -m certbot.evaluate --model $(MODEL) --stories tests/stories --out $(@D) \
 	  >var/log/eval.log 2>&1 || true
 	@test $@ -nt $(MODEL) || { echo "The evaluation failed: see var/log/eval.log" >&2; exit 1; }

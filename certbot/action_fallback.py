@@ -10,6 +10,7 @@ accepting an unchecked answer.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import rasa.core.actions.action
@@ -22,6 +23,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
+
+logger = logging.getLogger(__name__)
 
 RESPONSE = "utter_technical_problem"
 
@@ -61,9 +64,12 @@ class RemoteActionWithFallback(RemoteAction):
             return await super().run(output_channel, nlg, tracker, domain)
         except ActionExecutionRejection:
             raise
-        except RasaException:
+        except RasaException as error:
             if self.name() in slot_mapping_actions(domain):
                 raise
+            logger.warning(
+                "custom action %s failed (%s): replying %s", self.name(), error, RESPONSE
+            )
             events: list[Event] = []
             requested = tracker.get_slot(REQUESTED_SLOT)
             if requested and self.name() == f"validate_{tracker.active_loop_name}":

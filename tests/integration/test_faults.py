@@ -194,6 +194,8 @@ def test_action_server_down_gets_a_polite_reply(bots):
         assert is_response(replies[-1], "utter_ask_contact_name"), replies
         replies = bot.say(new_visitor(), "who issues certificates?")
         assert [is_response(r, "utter_technical_problem") for r in replies].count(True) == 1
+        log = bot.rasa.log.read_text(errors="replace")
+        assert re.search(r"custom action \w+ failed \(.+\): replying utter_technical_problem", log)
     finally:
         bot.actions.start()
     replies = bot.say(visitor, "Dana Scully")
