@@ -2,10 +2,13 @@
 
 Rasa 3.6 checks every action server response with `jsonschema.validate(response, spec)`,
 which first validates the constant response schema itself against the JSON Schema
-meta-schema. Our bot calls the action server on every visitor message (the `standard`
-slot's custom mapping), so that meta-check took about a third of the bot's CPU under load
-(docs/performance.md). `install` makes Rasa check responses against the same schema with
-a validator compiled once; an invalid response raises the same `ValidationError`.
+meta-schema. When the bot still called the action server on every visitor message, that
+meta-check took about a third of its CPU under load (docs/performance.md); it now calls it
+for its custom actions (the session greeting, did-you-mean, the contact form's validation
+and submission), and each response's check took 24.5 ms of CPU against 0.35 ms with the
+compiled validator (2026-12-07, a busy 2-core machine). `install` makes Rasa check
+responses against the same schema with a validator compiled once; an invalid response
+raises the same `ValidationError`.
 """
 
 from __future__ import annotations

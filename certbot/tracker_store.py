@@ -18,9 +18,7 @@ is the one the store itself left and the tracker has no unsaved events; any othe
 (another bot instance, the console deleting the conversation, a failed message) makes it
 read the events as Rasa does. Saving inserts the events added since. Bot instances must
 share a lock store (docs/deploy.md) so that two never handle one conversation at once, as
-with Rasa's store. Database work runs in the store's own thread (one for SQLite, whose
-writers would otherwise wait on each other's locks), so a commit waiting for the disk or
-the network does not stop the other conversations.
+with Rasa's store. Database work runs on the event loop, as in Rasa's store.
 
 Configured in the endpoints file in place of `type: SQL` (same settings, plus `cache_size`):
 
