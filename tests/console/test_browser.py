@@ -6,10 +6,9 @@ import re
 import time
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.console.conftest import PASSWORD
+from tests.console.browser import assert_accessible, sign_in
 
 expect.set_options(timeout=20_000)
 
@@ -23,20 +22,6 @@ def page(browser):
     page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
     yield page
     context.close()
-
-
-def sign_in(page: Page, console, role: str = "reviewer") -> None:
-    page.goto(console.url + "/inbox")
-    expect(page).to_have_url(console.url + "/login")
-    page.get_by_label("Username").fill(role)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-
-
-def assert_accessible(page: Page) -> None:
-    results = Axe().run(page)
-    assert results.violations_count == 0, results.generate_report()
 
 
 def test_sign_in_page_is_accessible(page, console):

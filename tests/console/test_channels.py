@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.integration.responses import is_response
-from tests.integration.test_socketio_channel import in_own_loop, visitor
+from tests.integration.socketio_visitors import in_own_loop, visitor
 
 QUESTIONS = ("who issues ISO 9001 certificates?", "what's the weather like in Paris tomorrow")
 # What differs between two conversations with the same messages: their id and times.

@@ -23,8 +23,8 @@ from rasa.shared.core.events import (
 )
 
 from console.models import Annotation, TrainedModel, TrainingJob, utcnow
+from tests.console.browser import assert_accessible, sign_in
 from tests.console.conftest import EventStore, copy_inputs, make_console
-from tests.console.test_browser import assert_accessible, sign_in
 
 GREETING = "Hi! I'm Bulltek's virtual assistant. What would you like to know?"
 ANSWER = "**Usually not.** Ask [IAF CertSearch](https://www.iafcertsearch.org) first.\nThen us."

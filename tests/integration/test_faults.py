@@ -32,7 +32,7 @@ from tests.integration.services import (
     tracker_events,
 )
 from tests.servers import ALLOWED_ORIGIN, Bot, sqlite_store
-from tests.widget.test_widget import ask, bot_bubbles, demo, open_chat
+from tests.widget.chat import ask, bot_bubbles, demo, open_chat
 
 DISK_BYTES = 4 * 1024 * 1024
 ANSWER_WHO = "are issued by independent certification bodies"

@@ -17,7 +17,7 @@ from tests.integration.services import (
     stop_all,
     tracker_events,
 )
-from tests.integration.test_conversations import TOPICS
+from tests.integration.topics import TOPICS
 from tests.servers import ALLOWED_ORIGIN, Bot
 
 FAQ_TOPICS = [(question, name) for question, name in TOPICS if name.startswith("utter_faq/")]

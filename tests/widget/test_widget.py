@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import re
 import sqlite3
 from pathlib import Path
 
@@ -14,36 +13,11 @@ from playwright.sync_api import Page, expect
 
 from certbot.conversation_ids import PREFIX
 from tests.servers import HostSite
+from tests.widget.chat import ask, bot_bubbles, demo, launcher, open_chat
 
 ROOT = Path(__file__).resolve().parents[2]
 BUDGET_BYTES = 12 * 1024
 ANSWER_WHO = "are issued by independent certification bodies"
-
-
-def demo(page: Page, bot) -> Page:
-    page.goto(bot.widget + "demo/")
-    expect(launcher(page)).to_be_visible()
-    return page
-
-
-def launcher(page: Page):
-    return page.get_by_role("button", name=re.compile("^Open chat"))
-
-
-def open_chat(page: Page) -> None:
-    launcher(page).click()
-    expect(page.get_by_role("dialog")).to_be_visible()
-    expect(bot_bubbles(page).first).to_contain_text("virtual assistant")
-
-
-def bot_bubbles(page: Page):
-    return page.locator(".row.bot .bubble")
-
-
-def ask(page: Page, text: str) -> None:
-    box = page.get_by_role("textbox", name="Your question")
-    box.fill(text)
-    box.press("Enter")
 
 
 def test_asks_a_question_and_sees_the_curated_answer(page, bot):

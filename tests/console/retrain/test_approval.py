@@ -23,8 +23,8 @@ from playwright.sync_api import expect
 from console.models import Annotation
 from console.retrain import jobs, links, registry
 from console.settings import Settings
+from tests.console.browser import assert_accessible, sign_in
 from tests.console.conftest import make_console
-from tests.console.test_browser import assert_accessible, sign_in
 from tests.servers import MODEL, ROOT
 
 ALLOWED = ("bulltek.example",)

@@ -22,8 +22,8 @@ from console.retrain import make, registry
 from console.retrain.archive import archive_responses
 from console.retrain.dataset import REVIEWED
 from console.retrain.make import reuse_live, with_edited_answers
+from tests.console.browser import assert_accessible, sign_in
 from tests.console.conftest import copy_inputs, make_console, rate_down
-from tests.console.test_browser import assert_accessible, sign_in
 from tests.integration.responses import matches_response
 from tests.servers import ALLOWED_ORIGIN, MODEL, Bot
 
