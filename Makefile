@@ -28,7 +28,7 @@ REVIEWED   := var/training/reviewed.yml
 REPORT     := var/results/eval/report.json
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard $(REVIEWED)) $(SPACY_DIR)/meta.json
 
-.PHONY: help setup train run scale console user shell retrain test lint validate widget-check widget pytest test-stories eval bench bench-retrain data clean
+.PHONY: help setup train run scale console user shell retrain test test-fast lint validate widget-check widget pytest test-stories eval bench bench-retrain data clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -93,6 +93,9 @@ lint: setup ## ruff (lint and format check)
 
 pytest: setup $(MODEL) ## unit, integration and browser tests (real bot, action server, Chromium)
 	$(BIN)/python -m pytest -q
+
+test-fast: setup ## the unit tests only: no trained model, no server, no browser (the inner loop)
+	$(BIN)/python -m pytest -q -m unit
 
 test-stories: setup $(MODEL) ## rasa test on the test stories, failing on any wrong prediction
 	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results/stories

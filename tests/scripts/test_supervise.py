@@ -19,6 +19,9 @@ import requests
 
 from tests.servers import ROOT, free_port
 
+# Starts and kills real processes.
+pytestmark = pytest.mark.integration
+
 SUPERVISE = ROOT / "scripts" / "supervise.sh"
 
 

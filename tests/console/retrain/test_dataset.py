@@ -287,6 +287,7 @@ def test_new_annotations_only_add_lines_and_a_repeat_export_changes_nothing(proj
     assert path.read_text(encoding="utf-8") == after
 
 
+@pytest.mark.integration  # runs Rasa's own command over the project
 def test_a_new_faq_goes_with_its_answer_into_the_domain_rasa_trains_on(project):
     answer = 'Our "quality" answer:\r\nsecond line # not a comment'
     batch = [
@@ -447,6 +448,7 @@ def test_the_header_comment_is_kept(project):
     assert text.startswith('# Our own words about this file.\nversion: "3.1"\nnlu:\n')
 
 
+@pytest.mark.integration  # runs Rasa's own command over the project
 def test_rasa_data_validate_passes_with_reviewed_examples_and_a_new_faq(project):
     export(
         project,

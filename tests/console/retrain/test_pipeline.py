@@ -12,6 +12,9 @@ from console.retrain.jobs import Progress
 from console.settings import Settings
 from tests.console.conftest import copy_inputs
 
+# Runs Rasa's own commands over a copy of the project.
+pytestmark = pytest.mark.integration
+
 PROJECT_FILES = ("domain.yml", "config.yml", "data", "tests/nlu/test_nlu.yml")
 UNKNOWN_INTENT = """version: "3.1"
 nlu:

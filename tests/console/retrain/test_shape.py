@@ -10,6 +10,9 @@ import pytest
 from console.retrain.shape import importer_for, project_shape, shape_of
 from tests.servers import ROOT
 
+# Runs Rasa's importer over copies of the project.
+pytestmark = pytest.mark.integration
+
 ANSWER = "**No.** ISO develops and publishes standards, but it does not certify"
 
 
