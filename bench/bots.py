@@ -19,8 +19,9 @@ import yaml
 from bench.load import ConversationSource, Endpoint
 from bench.messages import CERTIFICATION_COMPOSERS, SentTexts, certification_visitors, mood_visitors
 from bench.servers import Service
-from certbot.evaluate import HELD_OUT_FILE, load_held_out
-from tests.servers import free_port
+from certbot import launch
+from certbot.launch import free_port
+from certbot.tools.evaluate import HELD_OUT_FILE, load_held_out
 
 ROOT = Path(__file__).resolve().parents[1]
 RASA = str(Path(sys.executable).parent / "rasa")
@@ -29,7 +30,7 @@ BENCH_ORIGIN = "http://bench.example"
 # The widget's per-visitor and per-IP limits, raised so that the bench measures the bot
 # rather than the rate limiter (all bench visitors come from one address).
 BENCH_RATE_LIMIT = 1_000_000
-LOCK_STORE = "certbot.lock_store.AtomicRedisLockStore"
+LOCK_STORE = "certbot.stores.lock_store.AtomicRedisLockStore"
 QUIET_ENV = {"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
 REQUEST_HUMAN, CONSENT = "I'd like to talk to a person", "yes"
 CONTACT_DETAILS = ("contact_name", "contact_email", "contact_question")
@@ -110,34 +111,31 @@ def our_bot(
     limits are raised; with several bot workers, our Redis lock store (Rasa requires one).
     """
     actions_port, bot_port = free_port(), free_port()
-    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text())
-    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
-    endpoints["tracker_store"]["db"] = str(workdir / "conversations.db")
-    if bot_workers > 1:
-        endpoints["lock_store"] = {"type": LOCK_STORE, "url": "127.0.0.1", "key_prefix": "bench"}
-    credentials = yaml.safe_load((ROOT / "credentials.yml").read_text())
-    credentials["certbot.widget_channel.WidgetInput"].update(
+    shipped = yaml.safe_load(launch.ENDPOINTS.read_text())["tracker_store"]
+    store = {**shipped, "db": str(workdir / "conversations.db")}
+    locks = {"type": LOCK_STORE, "url": "127.0.0.1", "key_prefix": "bench"}
+    endpoints = launch.endpoints(
+        f"http://127.0.0.1:{actions_port}/webhook",
+        tracker_store=store,
+        lock_store=locks if bot_workers > 1 else None,
+    )
+    credentials = launch.credentials(
         allowed_origins=[BENCH_ORIGIN],
-        max_messages_per_visitor=BENCH_RATE_LIMIT,
+        max_messages=BENCH_RATE_LIMIT,
         max_messages_per_ip=BENCH_RATE_LIMIT,
     )
-    workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "conversations.db").unlink(missing_ok=True)
-    (workdir / "endpoints.yml").write_text(yaml.safe_dump(endpoints))
-    (workdir / "credentials.yml").write_text(yaml.safe_dump(credentials))
+    endpoints_file = launch.write_yaml(workdir / "endpoints.yml", endpoints)
+    credentials_file = launch.write_yaml(workdir / "credentials.yml", credentials)
     bot_env = {**QUIET_ENV, "SANIC_WORKERS": str(bot_workers)}
     actions_env = {**QUIET_ENV, "ACTION_SERVER_SANIC_WORKERS": str(action_workers)}
     services = [
         Service(
-            "actions",
-            [sys.executable, "-m", "rasa_sdk", "--port", str(actions_port), "--actions", "actions"],
-            ROOT, actions_env, workdir / "actions.log",
+            "actions", launch.actions_command(actions_port), ROOT, actions_env,
+            workdir / "actions.log",
         ),
         Service(
-            "bot",
-            [RASA, "run", "--model", str(model), "--port", str(bot_port),
-             "--endpoints", str(workdir / "endpoints.yml"),
-             "--credentials", str(workdir / "credentials.yml")],
+            "bot", launch.bot_command(bot_port, endpoints_file, credentials_file, model),
             ROOT, bot_env, workdir / "bot.log",
         ),
     ]  # fmt: skip
@@ -149,11 +147,15 @@ def our_bot(
     settings = {
         "channel": "widget (text/plain, allowed Origin)",
         "rate limits": f"raised to {BENCH_RATE_LIMIT:,} per visitor and per IP for the bench",
+        "entry point": "python -m certbot.serve run (patches installed)",
         "tracker store": "SQLite",
         "bot workers": str(bot_workers) + (" + Redis lock store" if bot_workers > 1 else ""),
         "action server workers": str(action_workers),
     }
-    loads = {"new": certification_visitors(sent), "repeated": our_conversations()}
+    loads: dict[str, ConversationSource] = {
+        "new": certification_visitors(sent),
+        "repeated": our_conversations(),
+    }
     return BotUnderTest("ours", services, endpoint, loads, settings)
 
 
@@ -192,5 +194,8 @@ def peer_bot(workdir: Path, sent: SentTexts) -> BotUnderTest:
         "pipeline": "rasa init defaults (DIET 100 epochs, ResponseSelector)",
         "policies": "rasa init defaults (Memoization, Rule, UnexpecTED, TED)",
     }
-    loads = {"new": mood_visitors(sent), "repeated": peer_conversations()}
+    loads: dict[str, ConversationSource] = {
+        "new": mood_visitors(sent),
+        "repeated": peer_conversations(),
+    }
     return BotUnderTest("peer", [service], endpoint, loads, settings)

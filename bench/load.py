@@ -10,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 
@@ -41,7 +42,7 @@ class LoadResult:
     outcomes: Counter = field(default_factory=Counter)
     texts: Counter = field(default_factory=Counter)
 
-    def summary(self) -> dict[str, float | int | dict[str, int]]:
+    def summary(self) -> dict[str, Any]:
         """Throughput (answered messages per second), latency percentiles, errors, lost.
 
         Also the share of messages whose text was sent before in the run: the bot's NLU

@@ -61,7 +61,10 @@ class Stack:
         self.bot, self.console = bot.rstrip("/"), console.rstrip("/")
         self.session = requests.Session()
         form = self.session.get(self.console + "/login", timeout=30).text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        found = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        if found is None:
+            raise SystemExit(f"{self.console}/login has no CSRF token: is it the staff console?")
+        token = found.group(1)
         self.session.post(
             self.console + "/login",
             data={"csrf_token": token, "username": user, "password": password},

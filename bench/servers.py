@@ -45,18 +45,21 @@ class Service:
         """Resident memory of the process and its descendants, in KiB."""
         if not self.alive():
             return 0
+        assert self.process is not None  # alive() is True only once started
         return sum(rss_kb(pid) for pid in process_tree(self.process.pid))
 
     def cpu_seconds(self) -> float:
         """CPU time (user + system) used so far by the process and its descendants."""
         if not self.alive():
             return 0.0
+        assert self.process is not None  # alive() is True only once started
         return sum(cpu_seconds(pid) for pid in process_tree(self.process.pid))
 
     def stop(self) -> None:
         """SIGTERM the process group, SIGKILL it after 30 s."""
         if not self.alive():
             return
+        assert self.process is not None  # alive() is True only once started
         os.killpg(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(timeout=30)

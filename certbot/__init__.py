@@ -1,6 +1,9 @@
 """The bot's own code, around Rasa.
 
-NLU components named in config.yml, the channels of credentials.yml and their request
-handling, the stores of endpoints.yml, installed fixes and speed-ups of Rasa internals,
-and offline tools (spaCy pipeline build, CLINC150 data, evaluation).
+- `serve`: the bot's entry point (`python -m certbot.serve run ...`), and `launch`: how
+  the bot and its action server are started (command lines, endpoints, credentials).
+- `nlu/`: components named in config.yml; `channels/`: the channels of credentials.yml
+  and their request handling; `stores/`: the stores of endpoints.yml.
+- `patches/`: fixes and speed-ups of Rasa internals, installed by the entry point.
+- `tools/`: run by make, not by the bot (spaCy pipeline build, CLINC150 data, evaluation).
 """

@@ -1,16 +1,16 @@
 """`python -m console`: serve the staff console (port 5006 unless CONSOLE_PORT says otherwise)."""
 
-from certbot import slow_clients
+from certbot.patches import slow_clients
 from console.app import create_app
-from console.retrain.dataset import migrate_legacy
-from console.retrain.registry import BOOTSTRAP_MODEL, bootstrap
 from console.settings import Settings
+from retrain.dataset import migrate_legacy
+from retrain.registry import BOOTSTRAP_MODEL, bootstrap
 
 
 def main() -> None:
     """Build the app, put a newly trained models/certbot.tar.gz through the gate, serve.
 
-    Requests get the bot's deadlines for their header and body (certbot.slow_clients).
+    Requests get the bot's deadlines for their header and body (certbot.patches.slow_clients).
     """
     settings = Settings.from_env()
     app = create_app(settings)

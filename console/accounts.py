@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
 
-from console.models import ROLES, StaffSession, User, as_utc, utcnow
+from console.tables import ROLES, StaffSession, User, as_utc, utcnow
 
 HASHER = PasswordHasher()
 # Verified against when the username is unknown, so both cases take as long.

@@ -7,17 +7,17 @@ from urllib.parse import unquote
 
 from sanic import Request, Sanic
 from sanic.exceptions import NotFound
-from sanic.response import HTTPResponse, json
+from sanic.response import BaseHTTPResponse, HTTPResponse, json
 from sqlalchemy import text
 
 from console.auth import bp as auth_bp
 from console.auth import gate
 from console.errors import handle_error
 from console.notify import Notifier, retry_failed
-from console.retrain.jobs import recover
 from console.routes import contacts, conversations, dashboard, exports, inbox, models, privacy
 from console.services import Services
 from console.settings import Settings
+from retrain.jobs import recover
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 1_000_000
@@ -97,7 +97,7 @@ async def health(request: Request) -> HTTPResponse:
     return json({"status": "ok"})
 
 
-async def add_security_headers(request: Request, response: HTTPResponse) -> None:
+async def add_security_headers(request: Request, response: BaseHTTPResponse) -> None:
     """Response middleware: security headers on every response; no caching of pages."""
     response.headers.update(SECURITY_HEADERS)
     if not request.path.startswith("/static/"):

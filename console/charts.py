@@ -9,6 +9,7 @@ bars have their label on a line of their own. Widths are estimated in user units
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -66,7 +67,7 @@ def fitted(text: str, width: float) -> str:
     return text if len(text) <= most else text[: most - 1] + ELLIPSIS
 
 
-def columns(data: list[tuple[str, int | float]], ticks: list[tuple[float, str]]) -> Chart:
+def columns(data: Sequence[tuple[str, int | float]], ticks: list[tuple[float, str]]) -> Chart:
     """Vertical bars scaled to the largest value, labelled at `ticks`.
 
     A tick's position counts bars: bar n spans n to n + 1, so n + 0.5 is its middle.

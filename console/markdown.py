@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from markupsafe import Markup, escape
 
-from console.retrain.links import SCHEME, SCHEMES
+from retrain.links import SCHEME, SCHEMES
 
 INLINE = re.compile(
     r"\[([^\]\n]+)\]\(((?:[^\s()]|\([^\s()]*\))+)\)"
@@ -36,7 +36,7 @@ def no_note(target: str) -> Markup:
 def is_link(target: str) -> bool:
     """True when the widget makes a link of `target`."""
     scheme = SCHEME.fullmatch(target)
-    return bool(scheme) and scheme.group(1).lower() in SCHEMES
+    return scheme is not None and scheme.group(1).lower() in SCHEMES
 
 
 def inline(text: str, note: TargetNote = no_note) -> Markup:

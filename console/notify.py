@@ -32,7 +32,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from console.models import (
+from console.records import contact_statuses
+from console.services import Services
+from console.settings import Smtp, is_address
+from console.summary import CONTACT_SLOT, ContactRequest, Conversation, contact_request
+from console.tables import (
     EMAIL_ERROR_MAX,
     EMAIL_KEY_MAX,
     ContactEmail,
@@ -40,10 +44,6 @@ from console.models import (
     as_utc,
     utcnow,
 )
-from console.records import contact_statuses
-from console.services import Services
-from console.settings import Smtp, is_address
-from console.summary import CONTACT_SLOT, ContactRequest, Conversation, contact_request
 from console.tracker import ConversationSource
 
 logger = logging.getLogger(__name__)
@@ -112,8 +112,8 @@ class Notifier:
             else:
                 messages.append((key, self.compose(smtp, key, request, moment)))
         errors = await asyncio.to_thread(deliver, smtp, [message for _, message in messages])
-        for (key, _), error in zip(messages, errors, strict=True):
-            finish(self.db, key, token, error, now or utcnow(), self.settings.contact_retry)
+        for (key, _), failure in zip(messages, errors, strict=True):
+            finish(self.db, key, token, failure, now or utcnow(), self.settings.contact_retry)
         return errors.count(None)
 
     def compose(self, smtp: Smtp, key: Key, request: ContactRequest, now: datetime) -> EmailMessage:

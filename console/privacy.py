@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from console.models import Database, audit
 from console.records import delete_records
+from console.tables import Database, audit
 from console.tracker import ConversationSource
 
 DAY_SECONDS = 86_400

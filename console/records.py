@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from console.inbox import InboxItem
-from console.models import (
+from console.tables import (
     ANNOTATION_ACTIONS,
     ANSWER_MAX,
     NOTE_MAX,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from console.models import Database
 from console.privacy import apply_retention
 from console.settings import Settings
+from console.tables import Database
 from console.tracker import ConversationSource
 
 

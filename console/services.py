@@ -12,9 +12,9 @@ from markupsafe import Markup
 
 from console.catalogue import IntentChoice, load_catalogue
 from console.markdown import widget_html
-from console.models import Database
 from console.ratelimit import LoginLimiter
 from console.settings import Settings
+from console.tables import Database
 from console.tracker import ConversationSource
 
 TEMPLATES = Path(__file__).parent / "templates"

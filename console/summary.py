@@ -5,7 +5,7 @@ Every field is read through `console.coerce`: events hold what visitors sent, of
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -44,7 +44,7 @@ class VisitorMessage:
     rating: str | None = None
     feedback_for: str | None = None
     # The sentence encoder's likeliest answer where the bot gave another one it kept
-    # (certbot/second_opinion.py): a sign of a confident mistake.
+    # (certbot/nlu/second_opinion.py): a sign of a confident mistake.
     encoder_preferred: str | None = None
     kind: str = "visitor"
 
@@ -121,7 +121,7 @@ def iso_day(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp, timezone.utc).date().isoformat()
 
 
-def summarise(conversation_id: str, events: list[dict[str, Any]]) -> Conversation:
+def summarise(conversation_id: str, events: Sequence[Mapping[str, Any]]) -> Conversation:
     """Summarise a conversation from its events (as Rasa serialises them)."""
     events = [coerce.mapping(event) for event in events]
     stamps = (coerce.timestamp(event.get("timestamp")) for event in events)
@@ -148,14 +148,14 @@ def summarise(conversation_id: str, events: list[dict[str, Any]]) -> Conversatio
     return summary
 
 
-def opens_session(event: dict[str, Any]) -> bool:
+def opens_session(event: Mapping[str, Any]) -> bool:
     """True for a `user` event that is the command opening a session ("/session_start")."""
     intent = coerce.mapping(coerce.mapping(event.get("parse_data")).get("intent"))
     command = coerce.text(event.get("text")).startswith("/")
     return command and coerce.name(intent.get("name")) == SESSION_START_INTENT
 
 
-def visitor_message(index: int, event: dict[str, Any], in_form: bool) -> VisitorMessage:
+def visitor_message(index: int, event: Mapping[str, Any], in_form: bool) -> VisitorMessage:
     """A visitor message from a `user` event."""
     text = coerce.text(event.get("text"))
     parse = coerce.mapping(event.get("parse_data"))
@@ -213,7 +213,7 @@ def full_intent(parse_data: object) -> str | None:
     return coerce.name(selected.get("intent_response_key")) or name
 
 
-def bot_reply(index: int, event: dict[str, Any]) -> BotReply:
+def bot_reply(index: int, event: Mapping[str, Any]) -> BotReply:
     """A bot reply from a `bot` event."""
     buttons = coerce.items(coerce.mapping(event.get("data")).get("buttons"))
     titles = (coerce.text(coerce.mapping(button).get("title")) for button in buttons)

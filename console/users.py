@@ -9,8 +9,8 @@ import sys
 from sqlalchemy import select
 
 from console.accounts import AccountError, add_user, check_password, disable_user, set_password
-from console.models import ROLES, Database, User, audit
 from console.settings import Settings
+from console.tables import ROLES, Database, User, audit
 
 CLI = "cli"
 PROMPT = "Password (12+ characters, hard to guess: a few uncommon words): "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 from urllib.parse import unquote
 
@@ -14,7 +14,8 @@ from sanic.response import HTTPResponse, html, json, redirect
 from console.accounts import SignedIn
 from console.services import Services
 
-Handler = Callable[..., Awaitable[HTTPResponse]]
+# A coroutine function, as Sanic's routes take (sanic.models.handler_types.RouteHandler).
+Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 

@@ -3,7 +3,7 @@
 # Used by `make run`. The bot pulls the live model from the console (Rasa's model server
 # protocol, docs/retraining.md), so the console starts first. A models/certbot.tar.gz that
 # `make train` made from other inputs than the live model's is registered first and goes
-# live only when it passes the evaluation gate (console/retrain/make.py).
+# live only when it passes the evaluation gate (retrain/make.py).
 # With "shell" as second argument, chat in the terminal (`rasa shell`) with MODEL instead.
 # Each server writes to its own log in var/log/ (rotated at 10 MB); one that dies is named
 # and restarted (scripts/supervise.sh).
@@ -15,26 +15,30 @@ actions_port=${ACTIONS_PORT:-5055}
 console_port=${CONSOLE_PORT:-5006}
 endpoints=${ENDPOINTS:-endpoints.yml}
 mkdir -p var
-if [ "$actions_port" != 5055 ]; then
-  # endpoints.yml names the default action server port; point a copy at the chosen one.
-  sed "s#localhost:5055/#localhost:$actions_port/#" "$endpoints" > var/endpoints.actions.yml
-  endpoints=var/endpoints.actions.yml
-fi
+launch=(.venv/bin/python -m certbot.launch)
+# The bot's endpoints (the chosen ones, its action server's port and, unless chatting in
+# the terminal, the console as model server) and credentials, written to var/run/ by the
+# one launcher (certbot/launch.py).
+pull=(--model-server "http://localhost:$console_port/api/models/live")
+[ "$mode" = shell ] && pull=()
+"${launch[@]}" files var/run --endpoints "$endpoints" --actions-port "$actions_port" "${pull[@]}"
+mapfile -d '' -t actions < <("${launch[@]}" command actions --port "$actions_port")
+mapfile -d '' -t bot < <("${launch[@]}" command bot --port "$bot_port" --dir var/run)
 
 LOGS="var/log/*.log"
 source "$(dirname "$0")/supervise.sh"
 
-keep "action server" var/log/actions.log \
-  env SANIC_HOST=127.0.0.1 .venv/bin/python -m rasa_sdk --port "$actions_port" --actions actions
+keep "action server" var/log/actions.log env SANIC_HOST=127.0.0.1 "${actions[@]}"
 wait_for "http://localhost:$actions_port/health"
 
 if [ "$mode" = shell ]; then
-  .venv/bin/rasa shell --model "$model" --endpoints "$endpoints" --port "$bot_port"
+  .venv/bin/python -m certbot.serve shell --model "$model" --endpoints var/run/endpoints.yml \
+    --port "$bot_port"
   exit
 fi
 
 # A newly trained model goes live only through the gate, as a console retrain does.
-.venv/bin/python -m console.retrain.make register "$model" \
+.venv/bin/python -m retrain.make register "$model" \
   || { echo "No model is live, so the bot has nothing to serve." >&2; exit 1; }
 
 # The token the bot shows the console's model endpoint (created once in var/).
@@ -45,11 +49,7 @@ keep "staff console" var/log/console.log \
   env CONSOLE_PORT="$console_port" ENDPOINTS="$endpoints" .venv/bin/python -m console
 wait_for "http://localhost:$console_port/health"
 
-# The bot's endpoints: the chosen ones plus the model server (Rasa expands the token).
-{ cat "$endpoints"; printf '\nmodels:\n  url: "http://localhost:%s/api/models/live"\n' "$console_port"
-  printf '  token: ${MODEL_PULL_TOKEN}\n  wait_time_between_pulls: 2\n'; } > var/endpoints.run.yml
-keep bot var/log/bot.log .venv/bin/rasa run --port "$bot_port" \
-  --endpoints var/endpoints.run.yml --credentials credentials.yml
+keep bot var/log/bot.log "${bot[@]}"
 wait_for "http://localhost:$bot_port/"
 
 cat <<MSG

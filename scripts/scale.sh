@@ -46,6 +46,7 @@ else
   [ -f "$model" ] || { echo "$model not found: run make train" >&2; exit 1; }
   model_args=(--model "$model")
 fi
+cp credentials.yml "$state/credentials.yml"
 if [ -n "${RABBITMQ_HOST:-}" ]; then
   { echo; cat deploy/event-broker.yml; } >> "$endpoints"
 fi
@@ -59,8 +60,10 @@ fi
 LOGS="$state/*.log"
 source "$(dirname "$0")/supervise.sh"
 
-keep "action server" "$state/actions.log" \
-  .venv/bin/python -m rasa_sdk --port "$actions_port" --actions actions
+# Command lines from the one launcher (certbot/launch.py): the bot through its entry point.
+launch=(.venv/bin/python -m certbot.launch command)
+mapfile -d '' -t actions < <("${launch[@]}" actions --port "$actions_port")
+keep "action server" "$state/actions.log" "${actions[@]}"
 # Staff reach the console through nginx on this machine: trust its X-Forwarded-For.
 keep "staff console" "$state/console.log" \
   env CONSOLE_TRUSTED_PROXIES="${CONSOLE_TRUSTED_PROXIES:-127.0.0.1}" \
@@ -72,9 +75,9 @@ for i in $(seq 0 $((count - 1))); do
   port=$((bot_port_base + i))
   ports+=("$port")
   servers+="    server 127.0.0.1:$port max_fails=3 fail_timeout=10s;"$'\n'
-  keep "bot on port $port" "$state/bot-$port.log" \
-    .venv/bin/rasa run "${model_args[@]}" --interface 127.0.0.1 --port "$port" \
-    --endpoints "$endpoints" --credentials credentials.yml
+  mapfile -d '' -t bot < <("${launch[@]}" bot --port "$port" --dir "$state" \
+    --interface 127.0.0.1 "${model_args[@]}")
+  keep "bot on port $port" "$state/bot-$port.log" "${bot[@]}"
 done
 wait_for "http://127.0.0.1:$actions_port/health"
 wait_for "http://127.0.0.1:$console_port/health"

@@ -1,14 +1,13 @@
-"""Real servers for the tests: the action server (`python -m rasa_sdk`) and `rasa run` on
-free ports, with a SQLite tracker store in a temporary folder."""
+"""Real servers for the tests: the action server and the bot, started by the project's
+launcher (certbot/launch.py) on free ports, with a SQLite tracker store in a temporary
+folder."""
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,18 +16,14 @@ from pathlib import Path
 import requests
 import yaml
 
+from certbot import launch
+from certbot.launch import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "certbot.tar.gz"
-RASA = str(Path(sys.executable).parent / "rasa")
 STARTUP_SECONDS = 240
 ALLOWED_ORIGIN = "http://allowed.example"
-TRACKER_STORE = "certbot.tracker_store.CachedSQLTrackerStore"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+TRACKER_STORE = "certbot.stores.tracker_store.CachedSQLTrackerStore"
 
 
 def sqlite_store(db: Path) -> str:
@@ -95,32 +90,22 @@ class Bot:
         self.db = workdir / "conversations.db"
         if stores is None:
             stores = sqlite_store(self.db)
-        self.endpoints = workdir / "endpoints.yml"
-        self.endpoints.write_text(
-            f'action_endpoint:\n  url: "http://127.0.0.1:{actions_port}/webhook"\n'
-            + stores
-            + extra_endpoints
-        )
-        credentials = workdir / "credentials.yml"
-        channels = yaml.safe_load((ROOT / "credentials.yml").read_text())
-        for section in channels.values():  # every client of the tests comes from 127.0.0.1
-            section["max_messages_per_ip"] = 100_000
-            if "allowed_origins" in section:
-                section["allowed_origins"] = allowed_origins
-        credentials.write_text(yaml.safe_dump(channels))
+        sections = yaml.safe_load(stores + extra_endpoints)
+        config = launch.endpoints(f"http://127.0.0.1:{actions_port}/webhook")
+        config.pop("tracker_store")
+        self.endpoints = launch.write_yaml(workdir / "endpoints.yml", {**config, **sections})
+        # Every client of the tests comes from 127.0.0.1.
+        channels = launch.credentials(allowed_origins=allowed_origins, max_messages_per_ip=100_000)
+        credentials = launch.write_yaml(workdir / "credentials.yml", channels)
         self.actions = actions or Server(
-            [sys.executable, "-m", "rasa_sdk", "--port", str(actions_port), "--actions", "actions"],
-            actions_port,
-            workdir / "actions.log",
-            "/health",
+            launch.actions_command(actions_port), actions_port, workdir / "actions.log", "/health"
         )
         self.rasa = Server(
-            [RASA, "run", "--model", str(model), "--port", str(bot_port),
-             "--endpoints", str(self.endpoints), "--credentials", str(credentials)],
+            launch.bot_command(bot_port, self.endpoints, credentials, model),
             bot_port,
             workdir / "rasa.log",
             "/",
-        )  # fmt: skip
+        )
 
     @property
     def webhook(self) -> str:

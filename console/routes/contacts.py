@@ -9,9 +9,9 @@ from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse, json, text
 
 from console.exports import contacts_csv
-from console.models import CONTACT_STATUSES
 from console.notify import Notifier, email_json, emails_by_key, key_of
 from console.records import InputError, contact_statuses, set_contact_status
+from console.tables import CONTACT_STATUSES
 from console.web import Fields, done, me, page_and_api, path_id, render, requires, services
 
 bp = Blueprint("contacts")

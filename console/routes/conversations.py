@@ -13,7 +13,6 @@ from sanic.response import HTTPResponse, json
 from console.exports import conversation_record
 from console.filters import PAGE_SIZE, FilterError, parse_filter
 from console.filters import parse_bool as yes_no
-from console.models import Annotation
 from console.privacy import delete_conversation
 from console.records import (
     InputError,
@@ -26,6 +25,7 @@ from console.records import (
     update_review,
 )
 from console.summary import Conversation
+from console.tables import Annotation
 from console.web import Fields, done, me, page_and_api, path_id, render, requires, services
 
 bp = Blueprint("conversations")

@@ -6,8 +6,8 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, text
 
 from console.exports import jsonl, test_stories
-from console.models import Annotation
 from console.records import reviewed_ids, standing_annotations
+from console.tables import Annotation
 from console.web import services
 
 bp = Blueprint("exports")

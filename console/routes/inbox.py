@@ -9,7 +9,6 @@ from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse, json
 
 from console.inbox import InboxGroup, group_items, inbox_items
-from console.models import Annotation
 from console.records import (
     InputError,
     annotate,
@@ -18,8 +17,9 @@ from console.records import (
     standing_annotations,
     undo_annotation,
 )
-from console.retrain.links import allowed_domains, text_problems
+from console.tables import Annotation
 from console.web import Fields, done, me, page_and_api, render, requires, services
+from retrain.links import allowed_domains, text_problems
 
 bp = Blueprint("inbox")
 RECENT = 50

@@ -9,18 +9,18 @@ from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.exceptions import NotFound
-from sanic.response import HTTPResponse, empty, file_stream, json, redirect
+from sanic.response import HTTPResponse, ResponseStream, empty, file_stream, json, redirect
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from console.models import TrainedModel, TrainingJob
 from console.records import standing_annotations
-from console.retrain import answers, jobs, registry
-from console.retrain.archive import AnswersUnreadable
-from console.retrain.dataset import ExportError, plan_export
-from console.retrain.jobs import AlreadyTraining
-from console.retrain.links import allowed_domains
+from console.tables import TrainedModel, TrainingJob
 from console.web import Fields, done, is_api, me, page_and_api, render, requires, services
+from retrain import answers, jobs, registry
+from retrain.archive import AnswersUnreadable
+from retrain.dataset import ExportError, plan_export
+from retrain.jobs import AlreadyTraining
+from retrain.links import allowed_domains
 
 bp = Blueprint("models")
 PULL_PATH = "/api/models/live"
@@ -255,8 +255,8 @@ async def rollback(request: Request) -> HTTPResponse:
     return done(request, {"live": payload}, "/models")
 
 
-@bp.get(PULL_PATH)
-async def live_model_file(request: Request) -> HTTPResponse:
+@bp.get(PULL_PATH)  # type: ignore[arg-type]  # Sanic 21.12's RouteHandler omits ResponseStream
+async def live_model_file(request: Request) -> HTTPResponse | ResponseStream:
     """Rasa's model-server protocol for the bots: the live model, 304 when they have it.
 
     The bots send the shared token as the `token` query parameter (endpoints.yml `models:`).

@@ -8,9 +8,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy import select
 
-from console.models import AuditEntry
 from console.privacy import apply_retention
 from console.records import InputError
+from console.tables import AuditEntry
 from console.web import done, me, page_and_api, render, requires, services
 
 bp = Blueprint("privacy")

@@ -4,7 +4,7 @@ import yaml
 
 from bench.bots import BENCH_ORIGIN, CONSENT, LOCK_STORE, REQUEST_HUMAN, our_bot, our_conversations
 from bench.messages import NewTextVisitors, SentTexts
-from certbot.evaluate import load_held_out
+from certbot.tools.evaluate import load_held_out
 
 
 def test_our_visitors_ask_held_out_questions_or_fill_the_contact_form():
@@ -25,7 +25,7 @@ def test_our_bot_allows_the_bench_origin_and_raises_the_limits(tmp_path):
     sent = SentTexts()
     bot = our_bot(tmp_path, tmp_path / "model.tar.gz", sent)
     widget = yaml.safe_load((tmp_path / "credentials.yml").read_text())[
-        "certbot.widget_channel.WidgetInput"
+        "certbot.channels.widget.WidgetInput"
     ]
     assert widget["allowed_origins"] == [BENCH_ORIGIN]
     assert widget["max_messages_per_visitor"] >= 100_000

@@ -11,8 +11,8 @@ from bench.messages import (
     mood_visitors,
     typo,
 )
-from certbot.evaluate import load_held_out
-from certbot.real_questions import REAL_QUESTIONS_DIR, SETS, load_set
+from certbot.tools.evaluate import load_held_out
+from certbot.tools.real_questions import REAL_QUESTIONS_DIR, SETS, load_set
 
 
 def conversations(seed, count, sent=None):

@@ -19,12 +19,13 @@ from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from sanic import Sanic
 
-from certbot.tracker_store import CachedSQLTrackerStore
+from certbot.launch import free_port
+from certbot.stores.tracker_store import CachedSQLTrackerStore
 from console.accounts import add_user
 from console.app import create_app
 from console.settings import Settings
 from tests.integration.responses import is_response
-from tests.servers import ROOT, free_port
+from tests.servers import ROOT
 
 # Sanic's way to serve several apps in one process (each test module starts its own).
 Sanic.test_mode = True

@@ -4,7 +4,7 @@ import sqlite3
 
 import sqlalchemy as sa
 
-from console.models import Database, User
+from console.tables import Database, User
 
 
 def test_reads_go_on_while_another_connection_holds_a_write_transaction(tmp_path):

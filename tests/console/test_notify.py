@@ -28,14 +28,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
 
+from certbot.launch import free_port
 from console.app import create_app
-from console.models import Database
 from console.notify import CLAIM, Notifier, claim, deliver, enqueue, finish, key_of
 from console.services import Services
 from console.settings import Settings, Smtp
+from console.tables import Database
 from tests.console.conftest import EventStore, Served, make_console
 from tests.integration.services import PG_HOST, PG_PORT, PG_USER, postgres_database
-from tests.servers import ROOT, free_port
+from tests.servers import ROOT
 
 HOST = "127.0.0.1"
 SENDER = "console@certbot.example"

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from console.accounts import AccountError, add_user, set_password
-from console.models import Database
+from console.tables import Database
 from tests.console.conftest import login, make_console
 from tests.servers import ROOT
 

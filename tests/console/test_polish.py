@@ -22,7 +22,7 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 
-from console.models import Annotation, TrainedModel, TrainingJob, utcnow
+from console.tables import Annotation, TrainedModel, TrainingJob, utcnow
 from tests.console.browser import assert_accessible, sign_in
 from tests.console.conftest import EventStore, copy_inputs, make_console
 

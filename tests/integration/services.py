@@ -17,11 +17,12 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from tests.servers import TRACKER_STORE, Bot, Server, free_port
+from certbot.launch import free_port
+from tests.servers import TRACKER_STORE, Bot, Server
 
 PG_HOST, PG_PORT, PG_USER = "127.0.0.1", 5432, "postgres"
 REDIS_HOST, REDIS_PORT, REDIS_DB = "127.0.0.1", 6379, 1
-LOCK_STORE = "certbot.lock_store.AtomicRedisLockStore"
+LOCK_STORE = "certbot.stores.lock_store.AtomicRedisLockStore"
 
 
 def missing_services() -> str | None:

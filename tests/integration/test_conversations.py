@@ -51,7 +51,7 @@ def test_every_topic_gets_its_answer(bot, question, response):
 
 def test_visitors_asking_at_once_each_get_their_answer(bot):
     """More messages than the bot handles at once: the waiting ones are understood
-    together with others (certbot/parse_ahead.py), each as if alone."""
+    together with others (certbot/patches/parse_ahead.py), each as if alone."""
     with ThreadPoolExecutor(len(TOPICS)) as pool:
         answers = list(pool.map(lambda topic: ask(bot, topic[0]), TOPICS))
     for (question, response), replies in zip(TOPICS, answers, strict=True):

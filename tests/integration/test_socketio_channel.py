@@ -10,7 +10,7 @@ import pytest
 import requests
 import socketio
 
-from certbot.conversation_ids import PREFIX
+from certbot.channels.conversation_ids import PREFIX
 from tests.integration.responses import is_response
 from tests.integration.socketio_visitors import REPLY_TIMEOUT, Visitor, in_own_loop, visitor
 

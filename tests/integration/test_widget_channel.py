@@ -9,8 +9,8 @@ import uuid
 import pytest
 import requests
 
-from certbot.conversation_ids import PREFIX, is_issued, issue, secret_from_environment
-from certbot.widget_channel import NOT_ISSUED
+from certbot.channels.conversation_ids import PREFIX, is_issued, issue, secret_from_environment
+from certbot.channels.widget import NOT_ISSUED
 from tests.integration.responses import is_response
 from tests.servers import ALLOWED_ORIGIN
 

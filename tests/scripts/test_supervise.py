@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.servers import ROOT, free_port
+from certbot.launch import free_port
+from tests.servers import ROOT
 
 # Starts and kills real processes.
 pytestmark = pytest.mark.integration

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from certbot.channels import RequestRejected, parse_webhook_body
+from certbot.channels.rest import RequestRejected, parse_webhook_body
 from tests.security.strategies import FUZZ, JSON_VALUES, ODD_TEXT
 from tests.servers import ALLOWED_ORIGIN, ROOT
 

@@ -11,7 +11,7 @@ import requests
 from rasa.server import create_app
 from sanic import Sanic
 
-from certbot.channels import MAX_REQUEST_BYTES
+from certbot.serve import MAX_REQUEST_BYTES
 
 CHANNEL_PREFIXES = ("webhooks/rest/", "webhooks/widget/", "webhooks/socketio/")
 

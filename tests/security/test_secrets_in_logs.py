@@ -13,9 +13,10 @@ import uuid
 import pytest
 import requests
 
+from certbot.launch import free_port
 from tests.console.conftest import login
 from tests.integration.responses import is_response
-from tests.servers import ROOT, Server, free_port
+from tests.servers import ROOT, Server
 
 PASSWORD = "pw-" + secrets.token_urlsafe(16)
 WRONG_PASSWORD = "wrong-pw-" + secrets.token_urlsafe(16)

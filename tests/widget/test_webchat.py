@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from certbot.conversation_ids import PREFIX
+from certbot.channels.conversation_ids import PREFIX
 
 LOCKED = Path(__file__).resolve().parent / "webchat"
 ANSWER_WHO = "are issued by independent certification bodies"

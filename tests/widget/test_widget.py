@@ -11,7 +11,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
-from certbot.conversation_ids import PREFIX
+from certbot.channels.conversation_ids import PREFIX
 from tests.servers import HostSite
 from tests.widget.chat import ask, bot_bubbles, demo, launcher, open_chat
 

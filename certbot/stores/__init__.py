@@ -1,0 +1,1 @@
+"""The tracker and lock stores named in endpoints.yml."""
