@@ -28,7 +28,7 @@ REVIEWED   := var/training/reviewed.yml
 REPORT     := var/results/eval/report.json
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard $(REVIEWED)) $(SPACY_DIR)/meta.json
 
-.PHONY: help setup train run scale console user shell retrain test test-fast lint validate widget-check widget pytest test-stories eval bench bench-retrain data clean
+.PHONY: help setup train run scale console user shell retrain test test-fast lint validate widget-check widget pytest test-stories eval bench bench-patches bench-retrain data clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -96,14 +96,17 @@ lint: setup ## ruff (lint and format check), mypy (types)
 pytest: setup $(MODEL) ## unit, integration and browser tests (real bot, action server, Chromium)
 	$(BIN)/python -m pytest -q
 
-test-fast: setup ## the unit tests only: no trained model, no server, no browser (the inner loop)
-	$(BIN)/python -m pytest -q -m unit
+test-fast: setup ## the unit tests only, on both cores: no trained model, server or browser (the inner loop)
+	$(BIN)/python -m pytest -q -m unit -n 2
 
 test-stories: setup $(MODEL) ## rasa test on the test stories, failing on any wrong prediction
 	$(BIN)/python -m certbot.serve test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out var/results/stories
 
 eval: setup $(MODEL) ## held-out NLU accuracy, CLINC150 off-topic false answers, real questions, stories; the gates
 	$(VECTORS) $(BIN)/python -m certbot.tools.evaluate --model $(MODEL) --stories tests/stories --out $(dir $(REPORT))
+
+bench-patches: setup $(MODEL) ## CPU per message of each patch of Rasa's internals, with and without it
+	$(BIN)/python -m bench.patches
 
 bench-retrain: setup ## click to live, timed, on a running `make run` (run it on a copy): make bench-retrain NAME=alice
 	@test -n "$(NAME)" || { echo "usage: make bench-retrain NAME=alice (a reviewer)" >&2; exit 2; }

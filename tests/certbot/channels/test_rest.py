@@ -165,7 +165,14 @@ def test_the_widget_continues_the_conversation_of_an_issued_id():
 
 
 @pytest.mark.parametrize(
-    "sender", ["visitor-42", f"{PREFIX}.abc.def", issue("another key"), "default", "x" * 128]
+    "sender",
+    [
+        "visitor-42",
+        f"{PREFIX}.abc.def",
+        pytest.param(issue("another key"), id="issued-with-another-key"),
+        "default",
+        "x" * 128,
+    ],
 )
 def test_the_widget_refuses_ids_it_did_not_issue(sender):
     APP.ctx = SimpleNamespace()

@@ -30,8 +30,8 @@ def test_another_rasa_version_is_refused_before_anything_is_patched():
         install_all("3.7.0")
 
 
+@pytest.mark.integration  # a process of its own: patches change Rasa's classes for good
 def test_every_patch_is_installed_once_and_logged():
-    # In its own process: the patches change Rasa's classes for the rest of a process.
     result = subprocess.run(
         [sys.executable, "-c", INSTALL_AND_REPORT],
         cwd=ROOT,
