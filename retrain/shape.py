@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,8 @@ from ruamel.yaml.error import YAMLError
 from retrain.dataset import training_data
 
 SHAPE_FILE = "shape.json"
+
+logger = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -75,5 +78,11 @@ def project_shape(project: Path, config: Path) -> str | None:
     try:
         with quiet():
             return shape_of(importer_for(project, config), config)
-    except (RasaException, YAMLError, OSError, ValueError):
+    except (RasaException, YAMLError, OSError, ValueError) as error:
+        logger.warning(
+            "the training inputs in %s cannot be read (%s): no shape kept, so an answer "
+            "edit will train in full",
+            project,
+            type(error).__name__,
+        )
         return None

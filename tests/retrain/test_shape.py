@@ -68,11 +68,12 @@ def test_anything_else_changes_the_shape(project, original, name, old, new):
     assert changed(project, name, old, new) != original
 
 
-def test_unreadable_inputs_have_no_shape(tmp_path):
+def test_unreadable_inputs_have_no_shape_and_say_why(tmp_path, caplog):
     (tmp_path / "domain.yml").write_text("responses: [unclosed\n")
     (tmp_path / "config.yml").write_text("recipe: default.v1\n")
     (tmp_path / "data").mkdir()
     assert project_shape(tmp_path, tmp_path / "config.yml") is None
+    assert "cannot be read" in caplog.text and "train in full" in caplog.text
 
 
 def test_the_shape_leaves_the_importers_domain_whole(project):
