@@ -47,6 +47,24 @@ class ConversationSource:
                 conversations.append(summary)
         return sorted(conversations, key=lambda c: c.last_at, reverse=True)
 
+    async def newest_first(self) -> list[str]:
+        """Every conversation id, newest (last event) first, without reading their events.
+
+        One query with an SQL store; other stores read every tracker (as `all` does).
+        """
+        if not isinstance(self.store, SQLTrackerStore):
+            return [conversation.id for conversation in await self.all()]
+        event = SQLTrackerStore.SQLEvent
+        last = sa.func.max(event.timestamp)
+        with self.store.session_scope() as session:
+            rows = session.query(event.sender_id).group_by(event.sender_id)
+            return [sender for (sender,) in rows.order_by(last.desc(), event.sender_id)]
+
+    async def read(self, conversation_id: str) -> Conversation | None:
+        """One conversation summarised from the store, leaving the summary cache as it is."""
+        events = await self.events(conversation_id)
+        return summarise(conversation_id, events) if events else None
+
     async def get(self, conversation_id: str) -> Conversation | None:
         """One conversation, or None if the store has no events for it."""
         return await self._summary(conversation_id, None)

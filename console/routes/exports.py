@@ -19,12 +19,22 @@ def attachment(name: str) -> dict[str, str]:
 
 
 @bp.get("/export/conversations.jsonl")
-async def conversations_jsonl(request: Request) -> HTTPResponse:
-    """One JSON object per conversation."""
-    body = jsonl(await services(request).source.all())
-    return text(
-        body, content_type="application/x-ndjson", headers=attachment("conversations.jsonl")
+async def conversations_jsonl(request: Request) -> None:
+    """One JSON object per conversation, newest first, streamed as each is read.
+
+    The body is never held whole: one conversation at a time is read, summarised (outside
+    the summary cache) and sent, so the export takes the same memory at any size.
+    """
+    source = services(request).source
+    ids = await source.newest_first()
+    response = await request.respond(
+        content_type="application/x-ndjson", headers=attachment("conversations.jsonl")
     )
+    for conversation_id in ids:
+        conversation = await source.read(conversation_id)
+        if conversation is not None:  # deleted since the ids were listed
+            await response.send(jsonl([conversation]))
+    await response.eof()
 
 
 def corrected_intents(annotations: list[Annotation], cid: str) -> dict[int, str]:

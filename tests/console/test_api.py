@@ -439,10 +439,16 @@ def test_contacts_csv_quotes_and_neutralises_formulas(viewer, console, conversat
     assert row["name"] == "Ana Pereira"
 
 
-def test_jsonl_export(viewer, console, conversations):
+def test_jsonl_export_streams_every_conversation_newest_first(viewer, console, conversations):
     response = viewer.get(console.url + "/export/conversations.jsonl")
     assert response.status_code == 200
-    records = {r["id"]: r for r in map(json.loads, response.text.splitlines())}
+    assert response.headers["Transfer-Encoding"] == "chunked"  # never built whole in memory
+    assert response.headers["Content-Disposition"] == 'attachment; filename="conversations.jsonl"'
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    last_events = [line["last_event"] for line in lines]
+    assert last_events == sorted(last_events, reverse=True)
+    records = {r["id"]: r for r in lines}
     assert set(conversations.values()) <= set(records)
     assert records[conversations["dym"]]["flags"]["fell_back"]
     assert any(t["kind"] == "bot" for t in records[conversations["faq"]]["turns"])
