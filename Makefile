@@ -28,7 +28,7 @@ REVIEWED   := var/training/reviewed.yml
 REPORT     := var/results/eval/report.json
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) $(wildcard $(REVIEWED)) $(SPACY_DIR)/meta.json
 
-.PHONY: help setup train run scale console user shell retrain test test-fast lint validate widget-check widget pytest test-stories eval bench bench-patches bench-retrain data clean
+.PHONY: help setup train run scale console user shell retrain test test-fast lint validate widget-check widget pytest test-stories eval bench bench-console bench-patches bench-retrain data clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -104,6 +104,9 @@ test-stories: setup $(MODEL) ## rasa test on the test stories, failing on any wr
 
 eval: setup $(MODEL) ## held-out NLU accuracy, CLINC150 off-topic false answers, real questions, stories; the gates
 	$(VECTORS) $(BIN)/python -m certbot.tools.evaluate --model $(MODEL) --stories tests/stories --out $(dir $(REPORT))
+
+bench-console: setup $(MODEL) ## the staff console at 1k, 10k and 100k conversations (recorded, replicated): cold/warm times, RSS
+	$(BIN)/python -m bench.console $(if $(SIZES),--sizes $(SIZES))
 
 bench-patches: setup $(MODEL) ## CPU per message of each patch of Rasa's internals, with and without it
 	$(BIN)/python -m bench.patches

@@ -25,6 +25,8 @@ from typing import Any
 import requests
 import yaml
 
+from bench.console_client import ConsoleClient
+
 ROOT = Path(__file__).resolve().parents[1]
 # Visitors' phrasings that the shipped model gets wrong, each with the FAQ that answers it;
 # the first the live model does not answer with its FAQ is annotated.
@@ -53,28 +55,13 @@ def answer_patterns(faq: str) -> list[re.Pattern[str]]:
     return patterns
 
 
-class Stack:
+class Stack(ConsoleClient):
     """The running bot (REST channel) and console (signed in as a reviewer)."""
 
     def __init__(self, bot: str, console: str, user: str, password: str) -> None:
-        """Sign in to the console and keep its CSRF token."""
-        self.bot, self.console = bot.rstrip("/"), console.rstrip("/")
-        self.session = requests.Session()
-        form = self.session.get(self.console + "/login", timeout=30).text
-        found = re.search(r'name="csrf_token" value="([^"]+)"', form)
-        if found is None:
-            raise SystemExit(f"{self.console}/login has no CSRF token: is it the staff console?")
-        token = found.group(1)
-        self.session.post(
-            self.console + "/login",
-            data={"csrf_token": token, "username": user, "password": password},
-            timeout=30,
-        )
-        page = self.session.get(self.console + "/", timeout=30)
-        found = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
-        if page.status_code != 200 or found is None:
-            raise SystemExit(f"could not sign in to {self.console} as {user}")
-        self.csrf = found.group(1)
+        """Sign in to the console; talk to the bot at `bot`."""
+        super().__init__(console, user, password)
+        self.bot = bot.rstrip("/")
 
     def ask(self, text: str) -> list[str]:
         """The bot's reply texts to `text` from a new visitor."""
@@ -85,16 +72,6 @@ class Stack:
         )
         response.raise_for_status()
         return [reply.get("text", "") for reply in response.json()]
-
-    def api(self, method: str, path: str, **kwargs: Any) -> Any:
-        """A console API call's JSON; exits with its error when it fails."""
-        headers = {"X-CSRF-Token": self.csrf}
-        response = self.session.request(
-            method, self.console + path, headers=headers, timeout=60, **kwargs
-        )
-        if response.status_code >= 400:
-            raise SystemExit(f"{method} {path}: {response.status_code} {response.text[:300]}")
-        return response.json()
 
 
 def answers(replies: list[str], patterns: list[re.Pattern[str]]) -> bool:
