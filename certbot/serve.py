@@ -28,10 +28,19 @@ from certbot.patches import install_all, slow_clients
 MAX_REQUEST_BYTES = 1_000_000
 
 
-async def app_settings(app: Sanic, _loop: object) -> None:
-    """Listener (`before_server_start`): the bot's app-wide request limits and error format."""
+def limit_requests(app: Sanic) -> None:
+    """Cap request bodies (413 from the Content-Length) and answer Sanic's errors in JSON."""
     app.config.REQUEST_MAX_SIZE = min(app.config.REQUEST_MAX_SIZE, MAX_REQUEST_BYTES)
     app.config.FALLBACK_ERROR_FORMAT = "json"
+
+
+async def app_settings(app: Sanic, _loop: object) -> None:
+    """Listener (`before_server_start`): request limits, then the slow-client deadlines.
+
+    The deadlines patch Sanic's connection handling, which Sanic recompiles while it
+    starts: they are installed here, once it has (certbot/patches/slow_clients.py).
+    """
+    limit_requests(app)
     slow_clients.install()
 
 
