@@ -14,8 +14,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from bench.load import ConversationSource, Endpoint
 from bench.messages import CERTIFICATION_COMPOSERS, SentTexts, certification_visitors, mood_visitors
 from bench.servers import Service
@@ -111,14 +109,11 @@ def our_bot(
     limits are raised; with several bot workers, our Redis lock store (Rasa requires one).
     """
     actions_port, bot_port = free_port(), free_port()
-    shipped = yaml.safe_load(launch.ENDPOINTS.read_text())["tracker_store"]
-    store = {**shipped, "db": str(workdir / "conversations.db")}
     locks = {"type": LOCK_STORE, "url": "127.0.0.1", "key_prefix": "bench"}
     endpoints = launch.endpoints(
-        f"http://127.0.0.1:{actions_port}/webhook",
-        tracker_store=store,
-        lock_store=locks if bot_workers > 1 else None,
+        f"http://127.0.0.1:{actions_port}/webhook", lock_store=locks if bot_workers > 1 else None
     )
+    endpoints["tracker_store"]["db"] = str(workdir / "conversations.db")
     credentials = launch.credentials(
         allowed_origins=[BENCH_ORIGIN],
         max_messages=BENCH_RATE_LIMIT,
